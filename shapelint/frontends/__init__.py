@@ -26,8 +26,10 @@ def imported_roots(module: cst.Module) -> set:
 
     def scan(body):
         for stmt in body:
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
+            # a statement line, or the body of a one-line suite (``try: import torch``)
+            smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else [stmt]
+            if isinstance(stmt, (cst.SimpleStatementLine, cst.BaseSmallStatement)):
+                for small in smalls:
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
                         roots.update(qual.split(".")[0] for _, qual in import_bindings(small))
                     if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar) \

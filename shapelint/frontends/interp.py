@@ -45,8 +45,17 @@ class Function:
         self.name = node.name.value
         self.defaults = defaults
         self.closure = closure  # enclosing function's locals, for nested defs
+        self.parent = None  # the enclosing Function, whose own closure comes next in lookups
         self.kind = kind  # function | staticmethod | classmethod | property
         self.owner = None  # the UserClass whose body defined it
+
+    def scopes(self):
+        """The locals of every enclosing function, innermost first."""
+        func = self
+        while func is not None:
+            if func.closure is not None:
+                yield func.closure
+            func = func.parent
 
 
 class Lambda(Function):
@@ -57,6 +66,7 @@ class Lambda(Function):
         self.name = "<lambda>"
         self.defaults = defaults
         self.closure = closure
+        self.parent = None
         self.kind = "function"
         self.owner = None
 
@@ -334,7 +344,10 @@ class Interpreter:
 
     def exec_stmt(self, stmt, frame: Frame):
         self.tick()
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if isinstance(stmt, cst.BaseSmallStatement):
+            # the body of a one-line suite: ``if flag: x = self.extra(x)``
+            self.exec_small(stmt, frame)
+        elif isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 if frame.returned:
                     return
@@ -485,9 +498,10 @@ class Interpreter:
             if scope == "global" and frame.locals is not self.globals:
                 self._record(self.globals)
                 self.globals[target.value] = value
-            elif scope == "nonlocal" and frame.func is not None and frame.func.closure is not None:
-                self._record(frame.func.closure)
-                frame.func.closure[target.value] = value
+            elif scope == "nonlocal" and frame.func is not None \
+                    and (owner := next((s for s in frame.func.scopes() if target.value in s), None)) is not None:
+                self._record(owner)
+                owner[target.value] = value
             elif scope == "nonlocal":
                 frame.locals[target.value] = UNKNOWN  # an enclosing scope we do not track
             else:
@@ -552,7 +566,9 @@ class Interpreter:
             if param.default is not None:
                 defaults[param.name.value] = self.eval(param.default, frame)
         closure = frame.locals if frame.func is not None else None
-        return Function(node, self, defaults, closure, kind)
+        func = Function(node, self, defaults, closure, kind)
+        func.parent = frame.func
+        return func
 
     def define_class(self, node: cst.ClassDef, frame: Frame) -> UserClass:
         bases = [self.eval(arg.value, frame) for arg in node.bases if arg.keyword is None and arg.star == ""]
@@ -581,8 +597,10 @@ class Interpreter:
     def lookup(self, name: str, frame: Frame):
         if name in frame.locals:
             return frame.locals[name]
-        if frame.func is not None and frame.func.closure is not None and name in frame.func.closure:
-            return frame.func.closure[name]
+        if frame.func is not None:
+            for scope in frame.func.scopes():
+                if name in scope:
+                    return scope[name]
         for outer in reversed(self.call_stack):
             if outer.func is None and name in outer.locals:
                 return outer.locals[name]
@@ -689,7 +707,9 @@ class Interpreter:
             for param in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
                 if param.default is not None:
                     defaults[param.name.value] = self.eval(param.default, frame)
-            return Lambda(node, self, defaults, frame.locals if frame.func is not None else None)
+            func = Lambda(node, self, defaults, frame.locals if frame.func is not None else None)
+            func.parent = frame.func
+            return func
         return UNKNOWN
 
     def eval_fstring(self, node: cst.FormattedString, frame):
@@ -965,6 +985,9 @@ class Interpreter:
             return UNKNOWN
         if isinstance(func, ModuleRef) and func.qualname in ("collections.OrderedDict", "typing.OrderedDict"):
             return self.call_builtin("dict", args, kwargs, node, frame)
+        if isinstance(func, ModuleRef) and func.qualname in ("copy.copy", "copy.deepcopy") and args \
+                and args is not UNKNOWN and len(args) == 1 and not kwargs:
+            return _copy_data(args[0], deep=func.qualname == "copy.deepcopy")
         if isinstance(func, ModuleRef) and func.qualname == "functools.partial" and args and args is not UNKNOWN:
             return Partial(args[0], args[1:], kwargs if isinstance(kwargs, dict) else UNKNOWN)
         if isinstance(func, Partial):
@@ -1232,6 +1255,14 @@ class Interpreter:
                 receiver.update(args[0])
                 receiver.update(kwargs)
                 return None
+            if name in ("pop", "setdefault") and 1 <= len(args) <= 2 and not kwargs \
+                    and literals.is_plain(args[0]) and id(receiver) not in self.opaque:
+                self._record(receiver)
+                try:
+                    return getattr(receiver, name)(*args)
+                except (KeyError, TypeError):
+                    self.make_opaque(receiver)
+                    return UNKNOWN
             if name in ("setdefault", "update", "pop", "clear", "popitem"):
                 self._record(receiver)
                 self.make_opaque(receiver)
@@ -1244,6 +1275,21 @@ class Interpreter:
             if name in ("startswith", "endswith") and len(args) == 1 and isinstance(args[0], (str, tuple)):
                 return getattr(receiver, name)(args[0])
         return UNKNOWN
+
+
+def _copy_data(value, deep: bool):
+    """``copy.copy`` / ``copy.deepcopy`` of plain data (numbers, strings, lists, tuples, dicts of
+    them: block configurations).  Anything else (layers, tensors, instances) cannot be copied here
+    and makes the result UNKNOWN."""
+    if value is None or value is UNKNOWN or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        copied = {k: _copy_data(v, deep) if deep else v for k, v in value.items()}
+        return copied
+    if isinstance(value, (list, tuple)):
+        copied = [_copy_data(v, deep) if deep else v for v in value]
+        return copied if isinstance(value, list) else tuple(copied)
+    return UNKNOWN
 
 
 class Partial:

@@ -97,7 +97,18 @@ def compare(op_type, left, right):
     return UNKNOWN
 
 
+def linspace(start, stop, num=50, endpoint=True):
+    """``numpy.linspace`` as a list of floats (stochastic-depth schedules: ``[float(r) for r in
+    np.linspace(0, rate, sum(depths))]``)."""
+    if isinstance(num, bool) or not isinstance(num, int) or not 0 <= num <= 10_000 or not isinstance(endpoint, bool):
+        raise ValueError(num)
+    if num <= 1:
+        return [float(start)] * num
+    step = (stop - start) / ((num - 1) if endpoint else num)
+    return [start + i * step for i in range(num - 1)] + [float(stop) if endpoint else start + (num - 1) * step]
+
+
 MATH = {
     "math.ceil": math.ceil, "math.floor": math.floor, "math.sqrt": math.sqrt, "math.log2": math.log2,
-    "math.log": math.log, "math.gcd": math.gcd, "math.prod": math.prod,
+    "math.log": math.log, "math.gcd": math.gcd, "math.prod": math.prod, "numpy.linspace": linspace,
 }
