@@ -2,7 +2,7 @@
 
     python bench/corpus.py [--packages torchvision,timm,smp,torch] [--cache bench/.corpus]
                            [--json-out FILE] [--timing] [--timeout 60] [--shapelint-src DIR]
-                           [--extend-select SL203] [--concrete 224]
+                           [--extend-select SL203] [--concrete 224] [--input 1,224,224,3]
 
 For each pinned package it downloads the wheel once (``pip download --no-deps``, into
 ``CACHE/wheels``), unpacks its ``.py`` files (into ``CACHE/src/NAME``), runs shapelint in-process
@@ -41,12 +41,16 @@ PACKAGES = {
     "smp": ("segmentation-models-pytorch==0.6.0", "segmentation_models_pytorch-0.6.0-*.whl",
             ("segmentation_models_pytorch",)),
     "torch": ("torch==2.13.0", "torch-2.13.0*.whl", ()),
+    "keras": ("keras==3.15.1", "keras-3.15.1-*.whl", ("keras/src/applications",)),
+    "tf-keras": ("tf-keras==2.21.0", "tf_keras-2.21.0-*.whl", ("tf_keras/src/applications",)),
 }
-DEFAULT_PACKAGES = ("torchvision", "timm", "smp", "torch")
+DEFAULT_PACKAGES = ("torchvision", "timm", "smp", "torch", "keras", "tf-keras")
 TIMING_PACKAGES = (("torchvision", "torchvision/models"), ("timm", "timm/models"))
 
 CONV_NAMES = {f"{lazy}Conv{tr}{n}d" for lazy in ("", "Lazy") for tr in ("", "Transpose") for n in (1, 2, 3)}
 CONV_NAMES |= {f"conv{tr}{n}d" for tr in ("", "_transpose") for n in (1, 2, 3)}
+CONV_NAMES |= {f"{kind}{n}D{tr}" for kind in ("Conv", "Convolution") for n in (1, 2, 3) for tr in ("", "Transpose")}
+CONV_NAMES |= {f"{kind}{n}D" for kind in ("SeparableConv", "DepthwiseConv") for n in (1, 2)}
 
 
 class Timeout(Exception):
@@ -118,7 +122,7 @@ def conv_call_sites(tree: ast.AST) -> int:
 
 def is_conv(node) -> bool:
     name = node.name
-    return name.startswith(("Conv", "LazyConv", "F.conv"))
+    return name.startswith(("Conv", "LazyConv", "F.conv", "SeparableConv", "DepthwiseConv"))
 
 
 def shape_known(shape) -> bool:
@@ -197,10 +201,10 @@ def concrete_inputs(path: Path, settings, timeout: int, size: int) -> dict:
 
 
 def measure(name: str, src: Path, files: list[Path], timeout: int, records: list, extend_select: tuple = (),
-            concrete: int | None = None) -> dict:
+            concrete: int | None = None, given: tuple | None = None) -> dict:
     from shapelint.api import Settings
 
-    settings = Settings(extend_select=extend_select)
+    settings = Settings(extend_select=extend_select, inputs={"*": given} if given else {})
     stats = Counter()
     by_code = Counter()
     crashes = []
@@ -244,6 +248,7 @@ def measure(name: str, src: Path, files: list[Path], timeout: int, records: list
                         stats["layers_concrete"] += shape_concrete(node.output)
                         if is_conv(node):
                             stats["conv_nodes"] += 1
+                            stats["conv_known"] += shape_known(node.output)
                             conv_defs.add(id(node.def_site))
                 stats["conv_defs"] += len(conv_defs)
             if crash is not None:
@@ -264,6 +269,9 @@ def print_summary(summary: dict) -> None:
     print(f"  files {files}, with a model {s.get('files_with_model', 0)}, models {s.get('models', 0)}")
     print(f"  conv layers found: {s.get('conv_defs', 0)} distinct definitions ({s.get('conv_nodes', 0)} applications)"
           f" vs {s.get('conv_sites', 0)} conv call sites in the source")
+    if s.get("conv_nodes"):
+        print(f"  conv applications with a fully known output shape: {s.get('conv_known', 0)}"
+              f" ({100 * s.get('conv_known', 0) / s['conv_nodes']:.0f}%)")
     layers = s.get("layers", 0)
     if layers:
         print(f"  layers {layers}: output shape fully known {s.get('layers_known', 0)}"
@@ -339,6 +347,9 @@ def main(argv=None) -> int:
     parser.add_argument("--concrete", type=int, metavar="SIZE",
                         help="second pass: give every model whose channel count is known a concrete input "
                              "[2, C, SIZE, SIZE] (as --input-shape would) to exercise the spatial checks")
+    parser.add_argument("--input", metavar="SHAPE",
+                        help="an input shape given to every model, as `--input-shape SHAPE` would "
+                             "(e.g. 1,224,224,3 for the Keras applications)")
     parser.add_argument("--shapelint-src", default=str(REPO),
                         help="directory holding the shapelint package to measure (default: this checkout); "
                              "e.g. a `git archive` snapshot, so that edits in progress do not move the figures")
@@ -351,6 +362,13 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in PACKAGES]
     if unknown:
         parser.error(f"unknown package(s): {', '.join(unknown)}")
+    given = None
+    if args.input:
+        from shapelint.frontends.base import parse_shape
+
+        given = parse_shape(args.input)
+        if given is None:
+            parser.error(f"cannot read a shape from {args.input!r}")
     records, summaries = [], []
     grand = time.perf_counter()
     total_files = 0
@@ -358,7 +376,7 @@ def main(argv=None) -> int:
         src = fetch(name, cache)
         files = files_of(name, src)
         extend = tuple(c.strip() for c in args.extend_select.split(",") if c.strip())
-        summary = measure(name, src, files, args.timeout, records, extend, args.concrete)
+        summary = measure(name, src, files, args.timeout, records, extend, args.concrete, given)
         print_summary(summary)
         sys.stdout.flush()
         summaries.append(summary)

@@ -295,13 +295,30 @@ def test_import_styles(header, layer):
     # MXNet Gluon's nn.Conv2D is not Keras
     "import keras\nfrom mxnet.gluon import nn\nx = keras.Input(shape=(4, 4, 3))\ny = nn.Conv2D(8, 5)(x)\n",
     # a layout chosen at run time is unknown
-    "import keras\nfmt = keras.backend.image_data_format()\nx = keras.Input(shape=(4, 4, 3))\n"
+    "import os\nimport keras\nfmt = os.environ['LAYOUT']\nx = keras.Input(shape=(4, 4, 3))\n"
     "y = keras.layers.Conv2D(8, 5, data_format=fmt)(x)\n",
 ])
 def test_not_keras_or_unknown_is_silent(source):
     from shapelint.api import lint_source
 
     assert [d.code for d in lint_source(source, "m.py").diagnostics] == []
+
+
+@pytest.mark.parametrize("data_format", ["", ", data_format=keras.backend.image_data_format()",
+                                         ", data_format=keras.config.image_data_format()"])
+def test_image_data_format_is_the_layout_layers_default_to(data_format):
+    """``image_data_format()`` answers the layout a layer without ``data_format=`` is analysed
+    with (Keras's default, channels_last), so spelling it out changes nothing: (None, 4, 16, 16)
+    is 4 rows high for both convolutions, and a 5x5 kernel does not fit."""
+    from shapelint.api import lint_source
+
+    source = ("import keras\nx = keras.Input(shape=(4, 16, 16))\n"
+              f"y = keras.layers.Conv2D(8, 5{data_format})(x)\n")
+    assert [(d.line, d.code) for d in lint_source(source, "m.py").diagnostics] == [(3, "SL201")]
+    import keras
+    with pytest.raises(ValueError):
+        exec(compile(source, "m.py", "exec"), {})
+    assert keras.config.image_data_format() == "channels_last"
 
 
 

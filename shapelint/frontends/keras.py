@@ -19,6 +19,7 @@ convolution, the input features of a ``Dense``); a later call with other sizes r
 
 from __future__ import annotations
 
+import math
 import re
 
 import libcst as cst
@@ -119,6 +120,8 @@ def keras_kind(qualname: str) -> str | None:
     parts = path.split(".")
     head, last = parts[0], parts[-1]
     if head == "layers" and len(parts) >= 2:
+        if last == "VersionAwareLayers":
+            return last
         if last in MERGE_FUNCTIONS and len(parts) == 2:
             return f"merge:{last}"
         if last in ("Input", "InputLayer"):
@@ -131,6 +134,8 @@ def keras_kind(qualname: str) -> str | None:
             return last
     if head == "Input" and len(parts) == 1:
         return "Input"
+    if path == "applications.imagenet_utils.correct_pad":
+        return "correct_pad"
     if head in ("backend", "config") and last in ("image_data_format", "set_image_data_format",
                                                   "set_image_dim_ordering", "image_dim_ordering", "int_shape"):
         return last
@@ -508,9 +513,11 @@ class KerasFrontend(FrameworkHooks):
             outputs = args[1] if len(args) >= 2 else kwargs.get("outputs")
             return FunctionalModel(inputs, outputs)
         if kind == "image_data_format":
-            return self.default_layout if self.layout_set else UNKNOWN
+            # the layout every layer without data_format= is analysed with (Keras's default,
+            # channels_last, unless the file sets another): answering the same keeps them consistent
+            return self.default_layout
         if kind == "image_dim_ordering":
-            return {ops.LAST: "tf", ops.FIRST: "th"}.get(self.default_layout, UNKNOWN) if self.layout_set else UNKNOWN
+            return {ops.LAST: "tf", ops.FIRST: "th"}.get(self.default_layout, UNKNOWN)
         if kind in ("set_image_data_format", "set_image_dim_ordering"):
             value = args[0] if isinstance(args, list) and args else UNKNOWN
             value = {"tf": ops.LAST, "th": ops.FIRST}.get(value, value) if kind == "set_image_dim_ordering" else value
@@ -519,18 +526,55 @@ class KerasFrontend(FrameworkHooks):
             else:
                 self.default_layout, self.layout_set = UNKNOWN, False
             return None
+        if kind == "VersionAwareLayers":
+            # tf.keras's internal spelling of the layers module ("use it just like the layers module")
+            return ModuleRef("tf_keras.layers")
+        if kind == "correct_pad":
+            return self._correct_pad(args, kwargs)
         if kind == "int_shape":
             tensor = args[0] if isinstance(args, list) and args else None
             return self._shape_tuple(tensor) if isinstance(tensor, Tensor) else UNKNOWN
         return UNKNOWN
 
+    def _correct_pad(self, args, kwargs):
+        """``imagenet_utils.correct_pad(inputs, kernel_size)``: the ZeroPadding2D amounts Keras's
+        applications put before a strided 'valid' convolution (one row less at the start for an
+        even size; (1, 1) less when the size is None)."""
+        if args is UNKNOWN or kwargs is UNKNOWN:
+            return UNKNOWN
+        params = list(args) + [kwargs[k] for k in ("inputs", "kernel_size") if k in kwargs]
+        if len(params) != 2 or not isinstance(params[0], Tensor) or params[0].shape is None \
+                or len(params[0].shape) != 4 or self.default_layout not in (ops.LAST, ops.FIRST):
+            return UNKNOWN
+        tensor, kernel = params
+        if isinstance(kernel, int) and not isinstance(kernel, bool):
+            kernel = (kernel, kernel)
+        if not (isinstance(kernel, (tuple, list)) and len(kernel) == 2
+                and all(isinstance(k, int) and not isinstance(k, bool) for k in kernel)):
+            return UNKNOWN
+        first = 2 if self.default_layout == ops.FIRST else 1
+        size = tensor.shape[first:first + 2]
+        if size[0] is None:
+            adjust = (1, 1)
+        elif all(isinstance(d, int) for d in size):
+            adjust = (1 - size[0] % 2, 1 - size[1] % 2)
+        else:
+            return UNKNOWN
+        correct = (kernel[0] // 2, kernel[1] // 2)
+        return ((correct[0] - adjust[0], correct[0]), (correct[1] - adjust[1], correct[1]))
+
     def tensor_function(self, qual, args, kwargs, node):
         """keras.ops / activations / tf.nn functions on Keras tensors; None if not one of them."""
+        for compat in ("tensorflow.compat.v1.", "tensorflow.compat.v2."):
+            if qual.startswith(compat):
+                qual = "tensorflow." + qual[len(compat):]
         root = next((r for r in FUNCTION_ROOTS if qual.startswith(r)), None)
         if root is None:
             return None
         name = qual[len(root):]
         first = args[0] if args else kwargs.get("x")
+        if qual == "tensorflow.reshape" and len(args) == 2 and not kwargs:
+            return _constant_reshape(args[0], args[1])
         if name in SAME_SHAPE_FUNCTIONS and isinstance(first, Tensor):
             return Tensor(first.shape, first.producer, framework=FRAMEWORK)
         if name in BROADCAST_FUNCTIONS and len(args) >= 2 and all(isinstance(a, Tensor) for a in args[:2]):
@@ -554,7 +598,21 @@ class KerasFrontend(FrameworkHooks):
         batch = args[1] if len(args) > 1 else kwargs.get("batch_size")
         if result is not None and isinstance(batch, int) and not isinstance(batch, bool):
             result = (batch,) + result[1:]
-        return Tensor(result, framework=FRAMEWORK)
+        return Tensor(self._configured_input(result), framework=FRAMEWORK)
+
+    def _configured_input(self, declared):
+        """--input-shape / [tool.shapelint.inputs] for the model being analysed: the first ``Input``
+        it creates takes the configured shape when what the file declares is unknown or admits it
+        (``Input(shape=input_shape)`` with ``input_shape`` computed elsewhere)."""
+        model = self.current
+        if model is None or model.input_source != "script" or model.input is not None \
+                or self.interp.speculative:
+            return declared
+        configured = self.inputs.get(model.name, self.inputs.get("*"))
+        if configured is None or not (declared is None or _compatible(declared, configured)):
+            return declared
+        model.input, model.input_source = tuple(configured), "configuration"
+        return tuple(configured)
 
     def functional_merge(self, name, args, kwargs, node):
         if args is UNKNOWN or kwargs is UNKNOWN or not args:
@@ -742,6 +800,16 @@ class KerasFrontend(FrameworkHooks):
             return UNKNOWN
         return UNKNOWN
 
+    @staticmethod
+    def _weight(args, kwargs):
+        """``self.add_weight(shape=(C,), ...)`` in a layer's ``build``: a variable of that shape
+        (Keras 3 and tf.keras 2 both take ``shape`` as the keyword; positionally it comes after ``name``
+        in tf.keras and first in Keras 3, so only the keyword is read)."""
+        shape = kwargs.get("shape") if isinstance(kwargs, dict) else None
+        if isinstance(shape, int) and not isinstance(shape, bool):
+            shape = (shape,)
+        return Tensor(_shape_value(shape, batch=False), framework=FRAMEWORK)
+
     def _seq_add_call(self, seq, args):
         if args is UNKNOWN or len(args) != 1:
             self._opaque(seq)
@@ -759,6 +827,8 @@ class KerasFrontend(FrameworkHooks):
             return UNKNOWN
         if name == "build":
             return ExternalCall(lambda a, k, n: self._build_instance(instance, _shape_argument(a, k), n))
+        if name == "add_weight":
+            return ExternalCall(lambda a, k, n: self._weight(a, k))
         if name in MODEL_METHODS:
             return ExternalCall(lambda a, k, n: None)
         return UNKNOWN
@@ -822,6 +892,20 @@ def _created_shape(style: str, args, kwargs):
     if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
         return None
     return tuple(shape)
+
+
+def _constant_reshape(values, shape):
+    """``tf.reshape([0.1, 0.2, 0.3], [1, 1, 1, 3])``: a constant of that shape when the number of
+    values is known and fits; None (not modelled) otherwise."""
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                        for v in values):
+        return None
+    if not isinstance(shape, (list, tuple)) or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0
+                                                      for d in shape):
+        return None
+    if math.prod(shape) != len(values):
+        return None
+    return Tensor(tuple(shape), framework=FRAMEWORK)
 
 
 def _compatible(spec, shape) -> bool:
