@@ -444,6 +444,29 @@ class Conv2DTranspose(OpSpec):
             depth = shape[layout(data_format)[0] + 4]
             if _is_int(depth) and _is_int(f[2]) and depth != f[2]:
                 return [Problem("layout", {"what": "transpose depth", "got": depth, "value": list(f)})]
+            return self._size_problems(params, x, f, shape, strides, data_format)
+        return []
+
+    @staticmethod
+    def _size_problems(params, x, f, shape, strides, data_format) -> list:
+        """The kernel (``ConvBackpropComputeDimensions``) runs the forward window over each spatial
+        size of ``output_shape`` and requires exactly the input's size back ("Size of out_backprop
+        doesn't match computed")."""
+        padding = params.get("padding", "SAME")
+        dilations, _ = sequence(params.get("dilations"), "dilations", data_format)
+        if padding not in ("SAME", "VALID") or strides is None or dilations is None:
+            return []
+        for i, axis in enumerate(layout(data_format)[1]):
+            size, got, k = shape[axis + 4], x[axis + 4], f[i]
+            stride, dilation = strides[axis + 4], dilations[axis + 4]
+            if not all(_is_int(v) for v in (size, got, k, stride, dilation)) or size < 0 or min(k, stride,
+                                                                                                 dilation) < 1:
+                continue
+            computed = tf_ops.window_output_size(size, k, stride, padding, dilation)
+            if computed != got:
+                return [Problem("transpose_size", {"axis": axis + 4, "dim": ("height", "width")[i], "requested": size, "got": got,
+                                                   "computed": computed, "kernel": k, "stride": stride,
+                                                   "dilation": dilation, "padding": padding})]
         return []
 
     def infer(self, params, inputs):
