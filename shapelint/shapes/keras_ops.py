@@ -103,6 +103,11 @@ class Conv(KerasOp):
         filters, groups = as_int(params.get("filters")), as_int(params.get("groups", 1))
         if filters is not None and groups is not None and groups > 0 and filters % groups:
             problems.append(Problem("groups", {"which": "filters", "count": filters, "groups": groups}))
+        _, strides, dilation = self._geometry(params)
+        # BaseConv / BaseConvTranspose (and tf.keras's Conv, which both derive from) refuse the pair.
+        if self.kind in ("conv", "transpose") and known_ints(strides) and known_ints(dilation) \
+                and max(strides) > 1 and max(dilation) > 1:
+            problems.append(Problem("strided_dilation", {"strides": list(strides), "dilation": list(dilation)}))
         return problems
 
     def windows(self, params, inputs):
