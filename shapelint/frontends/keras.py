@@ -176,9 +176,21 @@ class FunctionalModel:
     tensor shaped like its one output; anything else is unknown (Keras rejects a tensor whose known
     dims differ from the model's input: "expected shape=(None, 16, 16, 3), found shape=...")."""
 
-    def __init__(self, inputs, outputs):
+    def __init__(self, inputs, outputs, name=None):
         self.inputs = inputs
         self.outputs = outputs
+        self.name = name if isinstance(name, str) else None
+
+    def single(self):
+        """(input tensor, output tensor) of a one-input, one-output model, else (None, None)."""
+        inputs, outputs = self.inputs, self.outputs
+        if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+            inputs = inputs[0]
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            outputs = outputs[0]
+        if isinstance(inputs, Tensor) and isinstance(outputs, Tensor):
+            return inputs, outputs
+        return None, None
 
     def output_for(self, tensor) -> Tensor:
         inputs, outputs = self.inputs, self.outputs
@@ -464,6 +476,10 @@ class KerasFrontend(FrameworkHooks):
             return func.func(args, kwargs, node)
         if isinstance(func, FunctionalModel):
             tensor = args[0] if isinstance(args, list) and len(args) == 1 else None
+            spec, output = func.single()
+            if isinstance(tensor, Tensor) and spec is not None and spec.shape is not None and tensor.shape is not None:
+                params = {"spec": spec.shape, "output": output.shape}
+                return self.apply(ops.ModelCall(func.name or "Model"), params, [tensor], node, node)
             return func.output_for(tensor)
         if isinstance(func, InputLayerValue):
             return Tensor(None, framework=FRAMEWORK)
@@ -511,7 +527,7 @@ class KerasFrontend(FrameworkHooks):
                 return FunctionalModel(None, None)
             inputs = args[0] if args else kwargs.get("inputs")
             outputs = args[1] if len(args) >= 2 else kwargs.get("outputs")
-            return FunctionalModel(inputs, outputs)
+            return FunctionalModel(inputs, outputs, kwargs.get("name"))
         if kind == "image_data_format":
             # the layout every layer without data_format= is analysed with (Keras's default,
             # channels_last, unless the file sets another): answering the same keeps them consistent

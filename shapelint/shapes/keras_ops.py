@@ -692,6 +692,32 @@ class Unknown(KerasOp):
         return None
 
 
+class ModelCall(KerasOp):
+    """A functional ``keras.Model`` called on a tensor: its input spec (the ``Input`` shape with the
+    batch left free, ``Functional.input_spec``) must admit every known dim; a rank that differs
+    (Keras squeezes or expands a trailing 1) is not judged.  The output is the model's output."""
+
+    signature = ()
+
+    def __init__(self, name: str = "Model"):
+        self.name = name
+
+    def check(self, params, inputs):
+        spec, x = params.get("spec"), inputs[0]
+        if spec is None or x is None or len(spec) != len(x):
+            return []
+        for axis in range(1, len(x)):
+            want, got = spec[axis], x[axis]
+            if isinstance(want, int) and isinstance(got, int) and want != got:
+                return [Problem("model_input", {"expected": list(spec), "got": list(x), "axis": axis,
+                                                "model": self.name})]
+        return []
+
+    def infer(self, params, inputs):
+        return params.get("output")
+
+
 __all__ = ["Conv", "Pool", "GlobalPool", "Dense", "Flatten", "Reshape", "Identity", "BatchNormalization",
            "Padding2D", "UpSampling2D", "Merge", "Concatenate", "Embedding", "Recurrent", "Permute", "RepeatVector",
-           "Bidirectional", "TimeDistributed", "Resize", "Unknown", "LAST", "FIRST"]
+           "Bidirectional", "TimeDistributed", "Resize", "ModelCall", "Unknown", "LAST", "FIRST"]
+
