@@ -399,7 +399,10 @@ class TorchFrontend:
             for item in items:
                 if x is UNKNOWN:
                     return UNKNOWN
-                x = self.interp.call(item, [x], {}, getattr(item, "site", node))
+                result = self.interp.call(item, [x], {}, getattr(item, "site", node))
+                # an entry we cannot resolve (a layer from another file) still passes a tensor on:
+                # its shape is unknown, but the layers after it are still applied and recorded
+                x = Tensor(None) if result is UNKNOWN and isinstance(x, Tensor) else result
         finally:
             self.in_user_call -= 1
         return x
