@@ -882,19 +882,55 @@ def child_main(argv: list) -> None:
 # ----- the parent: run the child, lint, score -----------------------------------------------------
 
 
-def error_findings(source: str, path: str) -> list:
-    from shapelint.api import lint_source
+# Real models: Keras's own applications (the installed Keras, read and copied as text), each
+# copied with one line appended that builds the model for a REAL_SIZE input.  shapelint lints
+# them as a user would, with that input given (``--input-shape 1,S,S,3``): the application
+# computes its input shape in another module (imagenet_utils.obtain_input_shape).
+REAL_SIZE = 96
+KERAS_APPS = {"vgg16": "VGG16", "resnet": "ResNet50", "mobilenet_v2": "MobileNetV2", "densenet": "DenseNet121",
+              "efficientnet": "EfficientNetB0", "mobilenet_v3": "MobileNetV3Small", "xception": "Xception"}
+REAL_DIR = REPO / "bench" / ".corpus" / "keras-apps"
 
-    result = lint_source(source, path)
+
+def keras_app_sources() -> list:
+    """The driver files of the ``keras-apps`` study (written under bench/.corpus, git-ignored)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("keras")
+    if spec is None or not spec.origin:
+        raise SystemExit("keras-apps needs Keras installed (a test dependency)")
+    apps = Path(spec.origin).parent / "src" / "applications"
+    REAL_DIR.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for module, function in sorted(KERAS_APPS.items()):
+        text = (apps / f"{module}.py").read_text()
+        target = REAL_DIR / f"{module}.py"
+        call = (f"\n\nif __name__ == \"__main__\":\n"
+                f"    model = {function}(weights=None, input_shape=({REAL_SIZE}, {REAL_SIZE}, 3))\n")
+        target.write_text(text.rstrip("\n") + call)
+        paths.append(str(target))
+    return paths
+
+
+def error_findings(source: str, path: str) -> list:
+    from shapelint.api import Settings, lint_source
+
+    real = Path(path).parent.name == REAL_DIR.name
+    settings = Settings(inputs={"*": (1, REAL_SIZE, REAL_SIZE, 3)}) if real else Settings()
+    result = lint_source(source, path, settings)
     return [(d.code, d.line, d.message) for d in result.diagnostics if d.severity == "error"]
 
 
 def study(framework: str = "torch", limit=None, seed: int = 0, timeout: int = 20, progress=None) -> dict:
-    """Run the study for one framework: {"originals": [...], "mutants": [... with findings]}."""
-    paths = sorted(str(p) for p in FIXTURES[framework].glob("ok_*.py"))
+    """Run the study for one framework: {"originals": [...], "mutants": [... with findings]}.
+    ``keras-apps`` mutates Keras's own applications (see KERAS_APPS) with the Keras runtime."""
+    if framework == "keras-apps":
+        paths, child = keras_app_sources(), "keras"
+    else:
+        paths, child = sorted(str(p) for p in FIXTURES[framework].glob("ok_*.py")), framework
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3", OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", framework,
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", child,
                "-" if limit is None else str(limit), str(seed), str(timeout), *paths]
     originals, mutants = [], []
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -964,7 +1000,8 @@ def describe(m: dict) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--frameworks", default="torch", help="comma-separated: torch,keras,tf")
+    parser.add_argument("--frameworks", default="torch",
+                        help="comma-separated: torch,keras,tf,keras-apps (Keras's own applications)")
     parser.add_argument("--limit", type=int, default=None, help="deterministic sample of N mutants per framework")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=int, default=20, help="seconds per mutant run")
@@ -972,8 +1009,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     results = []
     for framework in [f.strip() for f in args.frameworks.split(",") if f.strip()]:
-        if framework not in FIXTURES:
-            print(f"{framework}: not supported yet (only {', '.join(FIXTURES)})", file=sys.stderr)
+        if framework not in FIXTURES and framework != "keras-apps":
+            print(f"{framework}: not supported yet (only {', '.join(FIXTURES)}, keras-apps)", file=sys.stderr)
             continue
         start = time.time()
         tty = sys.stderr.isatty()
