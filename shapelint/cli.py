@@ -129,8 +129,9 @@ def check(paths, output_format, select, ignore, extend_select, exit_zero, input_
         click.echo(report, nl=False)
     if output_format == "text" and not output_file:
         count = len(diagnostics)
-        summary = f"Found {count} finding{'s' if count != 1 else ''} in {len(files)} file{'s' if len(files) != 1 else ''}."
-        click.echo(summary if count else f"All checks passed ({len(files)} files).", err=True)
+        checked = f"{len(files)} file{'s' if len(files) != 1 else ''}"
+        summary = f"Found {count} finding{'s' if count != 1 else ''} in {checked}."
+        click.echo(summary if count else f"All checks passed ({checked}).", err=True)
     threshold = SEVERITY_ORDER[fail_on]
     failing = [d for d in diagnostics if SEVERITY_ORDER.get(d.severity, 2) >= threshold]
     if failing and not exit_zero:
