@@ -985,6 +985,9 @@ class Interpreter:
             return UNKNOWN
         if isinstance(func, ModuleRef) and func.qualname in ("collections.OrderedDict", "typing.OrderedDict"):
             return self.call_builtin("dict", args, kwargs, node, frame)
+        if isinstance(func, ModuleRef) and func.qualname == "typing.cast" and args is not UNKNOWN \
+                and len(args) == 2 and not kwargs:
+            return args[1]  # cast(int, v): v, unchanged
         if isinstance(func, ModuleRef) and func.qualname in ("copy.copy", "copy.deepcopy") and args \
                 and args is not UNKNOWN and len(args) == 1 and not kwargs:
             return _copy_data(args[0], deep=func.qualname == "copy.deepcopy")
