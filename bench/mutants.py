@@ -912,6 +912,39 @@ def keras_app_sources() -> list:
     return paths
 
 
+# torchvision's own model files (0.29.1, the source from bench/corpus.py's cached wheel), with
+# their relative imports made absolute and a call on a [2, 3, TV_SIZE, TV_SIZE] batch appended.
+# Running them needs torchvision importable: the child runs under --python (a venv holding
+# torch 2.14.1 + torchvision 0.29.1 plus libcst; large, so never on the CI path).
+TV_SIZE = 64
+TORCHVISION_MODELS = {"alexnet": "alexnet", "vgg": "vgg11", "resnet": "resnet18", "squeezenet": "squeezenet1_0",
+                      "mobilenetv2": "mobilenet_v2"}
+TV_DIR = REPO / "bench" / ".corpus" / "torchvision-models"
+
+
+def torchvision_sources() -> list:
+    import importlib.util
+    import re
+
+    spec = importlib.util.spec_from_file_location("shapelint_bench_corpus", REPO / "bench" / "corpus.py")
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    src = corpus.fetch("torchvision", Path(os.environ.get("SHAPELINT_CORPUS_CACHE", REPO / "bench" / ".corpus")))
+    TV_DIR.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for module, function in sorted(TORCHVISION_MODELS.items()):
+        text = (src / "torchvision" / "models" / f"{module}.py").read_text()
+        text = re.sub(r"^from \.\.([\w.]*) import", lambda m: f"from torchvision{'.' + m.group(1) if m.group(1) else ''} import",
+                      text, flags=re.MULTILINE)
+        text = re.sub(r"^from \.([\w.]+) import", r"from torchvision.models.\1 import", text, flags=re.MULTILINE)
+        call = (f"\n\nif __name__ == \"__main__\":\n    model = {function}()\n"
+                f"    out = model(torch.randn(2, 3, {TV_SIZE}, {TV_SIZE}))\n")
+        target = TV_DIR / f"{module}.py"
+        target.write_text(text.rstrip("\n") + call)
+        paths.append(str(target))
+    return paths
+
+
 def error_findings(source: str, path: str) -> list:
     from shapelint.api import Settings, lint_source
 
@@ -921,16 +954,19 @@ def error_findings(source: str, path: str) -> list:
     return [(d.code, d.line, d.message) for d in result.diagnostics if d.severity == "error"]
 
 
-def study(framework: str = "torch", limit=None, seed: int = 0, timeout: int = 20, progress=None) -> dict:
+def study(framework: str = "torch", limit=None, seed: int = 0, timeout: int = 20, progress=None,
+          python: str | None = None) -> dict:
     """Run the study for one framework: {"originals": [...], "mutants": [... with findings]}.
     ``keras-apps`` mutates Keras's own applications (see KERAS_APPS) with the Keras runtime."""
     if framework == "keras-apps":
         paths, child = keras_app_sources(), "keras"
+    elif framework == "torchvision":
+        paths, child = torchvision_sources(), "torch"
     else:
         paths, child = sorted(str(p) for p in FIXTURES[framework].glob("ok_*.py")), framework
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3", OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", child,
+    command = [python or sys.executable, str(Path(__file__).resolve()), "--child", child,
                "-" if limit is None else str(limit), str(seed), str(timeout), *paths]
     originals, mutants = [], []
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -1001,7 +1037,11 @@ def describe(m: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frameworks", default="torch",
-                        help="comma-separated: torch,keras,tf,keras-apps (Keras's own applications)")
+                        help="comma-separated: torch,keras,tf,keras-apps (Keras's own applications), "
+                             "torchvision (its model files; needs --python)")
+    parser.add_argument("--python", default=None,
+                        help="interpreter for the framework child (torchvision: one with torch 2.14.1, "
+                             "torchvision 0.29.1 and libcst)")
     parser.add_argument("--limit", type=int, default=None, help="deterministic sample of N mutants per framework")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=int, default=20, help="seconds per mutant run")
@@ -1009,13 +1049,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     results = []
     for framework in [f.strip() for f in args.frameworks.split(",") if f.strip()]:
-        if framework not in FIXTURES and framework != "keras-apps":
-            print(f"{framework}: not supported yet (only {', '.join(FIXTURES)}, keras-apps)", file=sys.stderr)
+        if framework not in FIXTURES and framework not in ("keras-apps", "torchvision"):
+            print(f"{framework}: not supported (only {', '.join(FIXTURES)}, keras-apps, torchvision)", file=sys.stderr)
             continue
         start = time.time()
         tty = sys.stderr.isatty()
         show = (lambda n: print(f"\r{framework}: {n} mutants", end="", file=sys.stderr)) if tty else None
-        result = study(framework, args.limit, args.seed, args.timeout, progress=show)
+        result = study(framework, args.limit, args.seed, args.timeout, progress=show,
+                       python=args.python if framework == "torchvision" else None)
         if tty:
             print(file=sys.stderr)
         result["seconds"] = round(time.time() - start, 1)
