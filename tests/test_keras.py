@@ -385,3 +385,42 @@ def test_keras1_positional_kernel(call, reported):
 
 if __name__ == "__main__":
     print(json.dumps(probe(sys.argv[1:])))
+
+
+def test_configured_input_reaches_an_input_whose_shape_is_computed_elsewhere():
+    """Keras applications compute their input shape in another module; --input-shape (``*`` or the
+    builder's name) gives it, and a 5x5 kernel on the 3 px map that results is reported.  An
+    Input that declares another shape keeps its own."""
+    from shapelint.api import Settings, lint_source
+
+    source = ("import keras\nfrom keras import layers\nfrom elsewhere import input_shape_for\n\n\n"
+              "def Net(input_shape=None):\n"
+              "    inputs = layers.Input(shape=input_shape_for(input_shape))\n"
+              "    x = layers.Conv2D(8, 3, strides=4)(inputs)\n"
+              "    x = layers.Conv2D(8, 5)(x)\n"
+              "    return keras.Model(inputs, x)\n\n\n"
+              "def Fixed():\n"
+              "    inputs = layers.Input(shape=(64, 64, 3))\n"
+              "    return keras.Model(inputs, layers.Conv2D(8, 5)(inputs))\n")
+    assert lint_source(source, "m.py").diagnostics == []
+    for key in ("*", "Net"):
+        found = lint_source(source, "m.py", Settings(inputs={key: (1, 12, 12, 3)}), want_models=True)
+        assert [(d.line, d.code) for d in found.diagnostics] == [(9, "SL201")]
+        net = next(m for m in found.models if m.name == "Net")
+        assert net.input == (1, 12, 12, 3) and net.input_source == "configuration"
+    fixed = lint_source(source, "m.py", Settings(inputs={"*": (1, 12, 12, 3)}), want_models=True)
+    assert next(m for m in fixed.models if m.name == "Fixed").nodes[0].inputs[0] == (None, 64, 64, 3)
+
+
+def test_add_weight_is_a_tensor_of_its_shape():
+    from shapelint.api import lint_source
+
+    source = ("import keras\nfrom keras import layers\n\n\nclass Scale(layers.Layer):\n"
+              "    def build(self, input_shape):\n"
+              "        self.gamma = self.add_weight(shape=(16,), initializer='ones')\n\n"
+              "    def call(self, x):\n        return x * self.gamma\n\n\n"
+              "inputs = keras.Input((8, 8, 8))\ny = Scale()(inputs)\n")
+    found = [(d.line, d.code) for d in lint_source(source, "m.py").diagnostics]
+    assert found == [(10, "SL103")]
+    with pytest.raises(ValueError):
+        exec(compile(source, "m.py", "exec"), {})
