@@ -939,8 +939,11 @@ def torchvision_sources() -> list:
         text = re.sub(r"^from \.([\w.]+) import", r"from torchvision.models.\1 import", text, flags=re.MULTILINE)
         call = (f"\n\nif __name__ == \"__main__\":\n    model = {function}()\n"
                 f"    out = model(torch.randn(2, 3, {TV_SIZE}, {TV_SIZE}))\n")
+        # the installed torchvision registered these builders already (@register_model refuses a
+        # second registration); one line on top forgets them
+        reset = "import torchvision.models._api as _registry; _registry.BUILTIN_MODELS.clear()\n"
         target = TV_DIR / f"{module}.py"
-        target.write_text(text.rstrip("\n") + call)
+        target.write_text(reset + text.rstrip("\n") + call)
         paths.append(str(target))
     return paths
 
