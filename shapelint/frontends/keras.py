@@ -183,7 +183,8 @@ class FunctionalModel:
             outputs = outputs[0]
         if isinstance(inputs, Tensor) and isinstance(outputs, Tensor) and isinstance(tensor, Tensor) \
                 and _compatible(inputs.shape, tensor.shape):
-            return Tensor(outputs.shape, outputs.producer, framework=FRAMEWORK)
+            return Tensor(_bound_output(inputs.shape, tensor.shape, outputs.shape), outputs.producer,
+                          framework=FRAMEWORK)
         return Tensor(None, framework=FRAMEWORK)
 
 
@@ -236,8 +237,13 @@ def _as_dim(value):
     return value if isinstance(value, (int, dims.Expr)) else None
 
 
-def _shape_value(shape, batch=True):
-    """A literal shape tuple (``(28, 28, 1)``) as a Shape; ``batch`` prepends the unknown batch."""
+DECLARED_NONE = object()  # a literal None in a declared shape, until ``declare_none`` names it
+
+
+def _shape_value(shape, batch=True, keep_none=False):
+    """A literal shape tuple (``(28, 28, 1)``) as a Shape; ``batch`` prepends the unknown batch.
+
+    ``keep_none`` marks each literal None with ``DECLARED_NONE`` (unresolved values stay None)."""
     if isinstance(shape, int) and not isinstance(shape, bool):
         shape = (shape,)
     if not isinstance(shape, (tuple, list)):
@@ -245,8 +251,20 @@ def _shape_value(shape, batch=True):
     if not all(v is None or v is UNKNOWN or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
                for v in shape):
         return None
-    dims_ = tuple(None if v is UNKNOWN else v for v in shape)
+    dims_ = tuple(None if v is UNKNOWN else (DECLARED_NONE if v is None and keep_none else v) for v in shape)
     return ((None,) + dims_) if batch else dims_
+
+
+def _declared_names(rank: int, count: int) -> list:
+    """Names for the sizes a shape of ``rank`` (batch excluded) declares None: lower case, apart
+    from the upper-case symbols invented for inputs nobody declared."""
+    if count == 1:
+        return ["t"] if rank <= 2 else ["s"]
+    if count == 2:
+        return ["h", "w"]
+    if count == 3:
+        return ["d", "h", "w"]
+    return [f"s{i}" for i in range(1, count + 1)]
 
 
 class KerasFrontend(FrameworkHooks):
@@ -264,6 +282,8 @@ class KerasFrontend(FrameworkHooks):
         self.default_layout = ops.LAST
         self.layout_set = False
         self.assigned_names = _module_assignments(module)
+        self.declared_count = 0
+        self.declared_inputs: list = []  # shapes with declared-None symbols, in creation order
 
     # ----- model discovery ------------------------------------------------------------------
 
@@ -298,7 +318,25 @@ class KerasFrontend(FrameworkHooks):
         for seq, _ in self.sequentials:
             if seq.model.nodes and seq.model not in self.models:
                 self.models.append(seq.model)
-        return [m for m in self.models if m.nodes]
+        found = [m for m in self.models if m.nodes]
+        for model in found:
+            if model.input is None and self.declared_inputs:
+                model.input = self._declared_input_of(model)
+        return found
+
+    def _declared_input_of(self, model: Model):
+        """A model built by a script or function has no single input: it is shown with the first
+        declared shape whose None sizes its layers receive (the sizes ``accepts`` is about)."""
+        used = set()
+        for node in model.nodes:
+            for shape in node.inputs:
+                for d in shape or ():
+                    if isinstance(d, dims.Expr):
+                        used |= d.declared_symbols()
+        for shape in self.declared_inputs:
+            if any(isinstance(d, dims.Expr) and d.name in used for d in shape):
+                return shape
+        return None
 
     def _run_model(self, model: Model, body, keep: bool = False):
         saved = self.current
@@ -383,9 +421,9 @@ class KerasFrontend(FrameworkHooks):
         input_shape = None
         if isinstance(kwargs, dict):
             if "batch_input_shape" in kwargs:
-                input_shape = _shape_value(kwargs["batch_input_shape"], batch=False)
+                input_shape = self.declare_none(_shape_value(kwargs["batch_input_shape"], batch=False, keep_none=True))
             elif "input_shape" in kwargs:
-                input_shape = _shape_value(kwargs["input_shape"])
+                input_shape = self.declare_none(_shape_value(kwargs["input_shape"], keep_none=True))
             elif "input_dim" in kwargs:
                 input_shape = _shape_value(kwargs["input_dim"])
         if name in KERAS1_KERNEL_ARGS and _keras1_kernel_args(name, args, kwargs):
@@ -548,13 +586,33 @@ class KerasFrontend(FrameworkHooks):
             return Tensor(None, framework=FRAMEWORK)
         batch_shape = kwargs.get("batch_shape", kwargs.get("batch_input_shape"))
         if batch_shape is not None:
-            return Tensor(_shape_value(batch_shape, batch=False), framework=FRAMEWORK)
+            return Tensor(self.declare_none(_shape_value(batch_shape, batch=False, keep_none=True)),
+                          framework=FRAMEWORK)
         shape = args[0] if args else kwargs.get("shape", kwargs.get("input_shape"))
-        result = _shape_value(shape)
+        result = _shape_value(shape, keep_none=True)
         batch = args[1] if len(args) > 1 else kwargs.get("batch_size")
         if result is not None and isinstance(batch, int) and not isinstance(batch, bool):
             result = (batch,) + result[1:]
-        return Tensor(result, framework=FRAMEWORK)
+        return Tensor(self.declare_none(result), framework=FRAMEWORK)
+
+    def declare_none(self, shape):
+        """A declared shape with its None sizes (past the batch) as declared-None symbols.
+
+        ``_shape_value(..., keep_none=True)`` marks a literal None with ``DECLARED_NONE``, apart
+        from a value the analysis could not resolve (None, unknown): only the literal is a size
+        Keras builds the model without."""
+        if shape is None:
+            return None
+        positions = [i for i, d in enumerate(shape) if d is DECLARED_NONE and i > 0]
+        if not positions:
+            return tuple(None if d is DECLARED_NONE else d for d in shape)
+        self.declared_count += 1
+        suffix = "" if self.declared_count == 1 else str(self.declared_count)
+        names = _declared_names(len(shape) - 1, len(positions))
+        symbols = {i: dims.declared_none(name + suffix) for i, name in zip(positions, names)}
+        shape = tuple(symbols.get(i, None if d is DECLARED_NONE else d) for i, d in enumerate(shape))
+        self.declared_inputs.append(shape)
+        return shape
 
     def functional_merge(self, name, args, kwargs, node):
         if args is UNKNOWN or kwargs is UNKNOWN or not args:
@@ -646,14 +704,15 @@ class KerasFrontend(FrameworkHooks):
             seq.model.input, seq.model.input_source = tensor.shape, "call in file"
             return self._replay(seq, tensor)
         if _compatible(seq.model.input, tensor.shape):
-            return Tensor(seq.output.shape, seq.output.producer, framework=FRAMEWORK)
+            return Tensor(_bound_output(seq.model.input, tensor.shape, seq.output.shape), seq.output.producer,
+                          framework=FRAMEWORK)
         # A built stack rejects other known sizes (its InputSpec); what that call gives is unknown.
         return Tensor(None, framework=FRAMEWORK)
 
     def _build_sequential(self, seq: SequentialValue, args):
         if seq.output is not None or not isinstance(args, list) or not args:
             return None
-        shape = _shape_value(args[0], batch=False)
+        shape = self.declare_none(_shape_value(args[0], batch=False, keep_none=True))
         if shape is None:
             return None
         seq.model.input, seq.model.input_source = shape, "build in file"
@@ -825,10 +884,27 @@ def _created_shape(style: str, args, kwargs):
 
 
 def _compatible(spec, shape) -> bool:
-    """``shape`` provably passes an input spec of shape ``spec`` (None accepts any size)."""
+    """``shape`` provably passes an input spec of shape ``spec`` (None accepts any size, and so
+    does a size declared None)."""
     if spec is None or shape is None or len(spec) != len(shape):
         return False
-    return all(s is None or (isinstance(s, int) and isinstance(d, int) and s == d) for s, d in zip(spec, shape))
+    return all(s is None or _is_declared_symbol(s) or (isinstance(s, int) and isinstance(d, int) and s == d)
+               for s, d in zip(spec, shape))
+
+
+def _is_declared_symbol(d) -> bool:
+    return isinstance(d, dims.Expr) and d.op == "sym" and d.declared_none
+
+
+def _bound_output(spec, shape, output):
+    """The output of a built model called on ``shape``: its sizes declared None take the sizes
+    of that call (which may be unknown)."""
+    if output is None:
+        return None
+    values = {s.name: d for s, d in zip(spec, shape) if _is_declared_symbol(s)}
+    if not values:
+        return output
+    return tuple(dims.substitute(d, values) for d in output)
 
 
 def _keras1_kernel_args(name, args, kwargs) -> bool:
