@@ -429,3 +429,28 @@ def test_declared_none_is_not_an_unknown_size():
         model = keras.Sequential([layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(2)])
     """)
     assert lint_source(invented, "m.py").diagnostics == []
+
+
+def test_tf_placeholder_with_none_sizes_is_solved():
+    source = textwrap.dedent("""\
+        import tensorflow as tf
+
+        x = tf.placeholder(tf.float32, [None, None, None, 1])
+        w1 = tf.Variable(tf.truncated_normal([5, 5, 1, 16]))
+        h = tf.nn.conv2d(x, w1, strides=[1, 1, 1, 1], padding='VALID')
+        h = tf.nn.max_pool(h, ksize=[1, 4, 4, 1], strides=[1, 4, 4, 1], padding='VALID')
+        flat = tf.reshape(h, [-1, 7 * 7 * 16])
+        logits = tf.matmul(flat, tf.Variable(tf.zeros([7 * 7 * 16, 10])))
+    """)
+    result = lint_source(source, "tf_none.py", want_models=True)
+    (model,) = result.models
+    assert [str(d) for d in model.input[1:3]] == ["h", "w"]
+    accepts = accepts_for(model)
+    assert result.diagnostics == []
+    assert model.solution.accepted["h"][0] == 32 and 31 not in model.solution.accepted["h"]
+    assert accepts[1]["min"] == 32
+    # Flattened per example, 16 maps never make 7 * 7 * 10 elements.
+    unsatisfiable = source.replace("tf.reshape(h, [-1, 7 * 7 * 16])", "tf.layers.flatten(h)").replace(
+        "tf.zeros([7 * 7 * 16, 10])", "tf.zeros([7 * 7 * 10, 10])")
+    (diag,) = lint_source(unsatisfiable, "tf_none.py").diagnostics
+    assert diag.code == "SL102" and "no input size up to 4096" in diag.message

@@ -23,7 +23,7 @@ import re
 
 import libcst as cst
 
-from shapelint.frontends.base import FrameworkHooks, input_comment, statement_of
+from shapelint.frontends.base import FrameworkHooks, declared_none_names, input_comment, statement_of
 from shapelint.frontends.interp import BudgetExceeded, Function, Instance, Interpreter, ModuleRef, UserClass
 from shapelint.ir import UNKNOWN, Model, Node, Problem, Tensor
 from shapelint.shapes import dims
@@ -253,18 +253,6 @@ def _shape_value(shape, batch=True, keep_none=False):
         return None
     dims_ = tuple(None if v is UNKNOWN else (DECLARED_NONE if v is None and keep_none else v) for v in shape)
     return ((None,) + dims_) if batch else dims_
-
-
-def _declared_names(rank: int, count: int) -> list:
-    """Names for the sizes a shape of ``rank`` (batch excluded) declares None: lower case, apart
-    from the upper-case symbols invented for inputs nobody declared."""
-    if count == 1:
-        return ["t"] if rank <= 2 else ["s"]
-    if count == 2:
-        return ["h", "w"]
-    if count == 3:
-        return ["d", "h", "w"]
-    return [f"s{i}" for i in range(1, count + 1)]
 
 
 class KerasFrontend(FrameworkHooks):
@@ -608,7 +596,7 @@ class KerasFrontend(FrameworkHooks):
             return tuple(None if d is DECLARED_NONE else d for d in shape)
         self.declared_count += 1
         suffix = "" if self.declared_count == 1 else str(self.declared_count)
-        names = _declared_names(len(shape) - 1, len(positions))
+        names = declared_none_names(len(shape) - 1, len(positions))
         symbols = {i: dims.declared_none(name + suffix) for i, name in zip(positions, names)}
         shape = tuple(symbols.get(i, None if d is DECLARED_NONE else d) for i, d in enumerate(shape))
         self.declared_inputs.append(shape)
