@@ -18,10 +18,12 @@ def needs_solving(model) -> bool:
     if not solve.free_sizes(model):
         return False
     # Ops whose only size-dependent failure is a collapse reject only inputs smaller than some
-    # bound, and merges of one shape never fail: neither can make every size fail.
-    return any(n.inputs and not n.problems and not n.speculative and n.op.checks_sizes(n.params) and (
+    # bound, merges of one shape never fail, and some ops check no size at all: none of them can
+    # make every size fail.
+    return any(n.inputs and not n.problems and not n.speculative and (
         n.op.requirement(n.params, n.inputs) is not None
-        or not (n.op.monotone(n.params) or (n.op.merges and solve.merge_always_fits(n.inputs))))
+        or (n.op.checks_sizes(n.params) and not (n.op.monotone(n.params)
+                                                 or (n.op.merges and solve.merge_always_fits(n.inputs)))))
         for n in model.nodes)
 
 
