@@ -170,7 +170,7 @@ def shapes(path, output_format, input_shapes, trace):
                            "input_shape": _json_shape(node.inputs[0]), "output_shape": _json_shape(node.output)})
         entry = {"path": path, "model": model.name, "framework": model.framework,
                  "input": _json_shape(model.input), "input_source": model.input_source, "layers": layers}
-        if model.input_source == "symbolic" and model.input:
+        if model.input:
             from shapelint.shapes.solve import accepts_for
 
             accepts = accepts_for(model)

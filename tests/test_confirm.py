@@ -342,11 +342,15 @@ def traced() -> dict:
 
 
 def _fatal_lines(path: Path) -> set:
+    """Lines of the layers the static analysis knows fail: on their input, or on every input size
+    (the input-size solver's findings)."""
     from shapelint.api import Settings, lint_file
+    from shapelint.rules.symbolic import findings as size_findings
 
     result = lint_file(str(path), Settings(), want_models=True)
-    return {result.positions.span(node.call_site).line for model in result.models for node in model.nodes
-            if any(p.fatal for p in node.problems)}
+    failing = {node for model in result.models for node in model.nodes if any(p.fatal for p in node.problems)}
+    failing |= {finding.node for model in result.models for finding in size_findings(model)}
+    return {result.positions.span(node.call_site).line for node in failing}
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=[_id(p) for p in FIXTURES])

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from shapelint.api import lint_source
+from shapelint.shapes.dims import Expr
 from shapelint.shapes.solve import BOUND, accepts_for
 
 HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
@@ -270,3 +271,186 @@ def test_a_concrete_input_mismatch_says_which_sizes_would_fit():
         except RuntimeError:
             ran = False
         assert ran == runs, size
+
+
+# ----- Keras: sizes an Input declares None -------------------------------------------------------
+
+KERAS_HEADER = "import keras\nfrom keras import layers\n\n"
+
+# name -> (source building ``model`` from an Input with None sizes, channels, rank of the sizes)
+KERAS_MODELS = {
+    "unet_same_padding": ("""
+        inputs = keras.Input((None, None, 3))
+        c1 = layers.Conv2D(4, 3, padding="same")(inputs)
+        c2 = layers.Conv2D(4, 3, padding="same")(layers.MaxPooling2D()(c1))
+        merged = layers.Concatenate()([layers.UpSampling2D()(c2), c1])
+        model = keras.Model(inputs, layers.Conv2D(1, 1)(merged))
+    """, 3, 2),
+    "reshape_fixed_size": ("""
+        model = keras.Sequential([
+            keras.Input((None, None, 1)),
+            layers.Conv2D(4, 3, strides=2, padding="same"),
+            layers.Conv2D(2, 3, strides=2),
+            layers.Reshape((6 * 6 * 2,)),
+            layers.Dense(3),
+        ])
+    """, 1, 2),
+    "reshape_minus_one": ("""
+        model = keras.Sequential([
+            keras.Input((None, None, 1)),
+            layers.Conv2D(3, 2, strides=2),
+            layers.Reshape((-1, 5)),
+        ])
+    """, 1, 2),
+    "valid_branch_add": ("""
+        inputs = keras.Input((None, None, 2))
+        branch = layers.Conv2D(2, 3)(inputs)
+        model = keras.Model(inputs, layers.Add()([branch, inputs]))
+    """, 2, 2),
+    "strided_branches_add": ("""
+        inputs = keras.Input((None, None, 2))
+        a = layers.Conv2D(2, 3, strides=2, padding="same")(inputs)
+        b = layers.MaxPooling2D(2)(inputs)
+        model = keras.Model(inputs, layers.Add()([a, b]))
+    """, 2, 2),
+    "global_pool_head": ("""
+        inputs = keras.Input((None, None, 3))
+        x = layers.Conv2D(4, 5, strides=2)(inputs)
+        x = layers.MaxPooling2D(3)(x)
+        x = layers.Cropping2D(1)(x)
+        outputs = layers.Dense(2)(layers.GlobalAveragePooling2D()(x))
+        model = keras.Model(inputs, outputs)
+    """, 3, 2),
+    "text_conv1d": ("""
+        tokens = keras.Input((None,), dtype="int32")
+        x = layers.Embedding(50, 4)(tokens)
+        x = layers.Conv1D(4, 7, dilation_rate=2)(x)
+        x = layers.GlobalMaxPooling1D()(x)
+        model = keras.Model(tokens, layers.Dense(1)(x))
+    """, None, 1),
+    "no_size_fits": ("""
+        model = keras.Sequential([
+            keras.Input((None, None, 1)),
+            layers.Conv2D(8, 3, strides=2, padding="same"),
+            layers.Reshape((10, 10)),
+        ])
+    """, 1, 2),
+}
+
+KERAS_LIMIT = 40
+
+
+def _keras_probe(cases: dict, limit: int) -> dict:
+    """Runs in a subprocess: which sizes 1..limit each model runs on (square inputs, graph mode
+    as ``fit``/``predict`` run it)."""
+    import numpy as np
+    import keras
+
+    ran = {}
+    for name, (source, channels, rank) in cases.items():
+        namespace = {}
+        exec(compile(source, name, "exec"), namespace)
+        model = namespace["model"]
+        sizes = []
+        for size in range(1, limit + 1):
+            shape = (1,) + (size,) * rank + ((channels,) if channels else ())
+            data = np.zeros(shape, dtype="float32" if channels else "int32")
+            try:
+                model.predict_on_batch(data)
+            except Exception:  # noqa: BLE001 - any failure means "does not run"
+                continue
+            sizes.append(size)
+        ran[name] = sizes
+        keras.backend.clear_session()
+    return ran
+
+
+@pytest.fixture(scope="module")
+def keras_runs() -> dict:
+    import inspect
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("keras")
+    root = Path(__file__).resolve().parent.parent
+    cases = {name: (KERAS_HEADER + textwrap.dedent(source), channels, rank)
+             for name, (source, channels, rank) in KERAS_MODELS.items()}
+    script = (inspect.getsource(_keras_probe) + "\nimport json, sys\n"
+              f"print(json.dumps(_keras_probe(json.loads(sys.stdin.read()), {KERAS_LIMIT})))\n")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow", CUDA_VISIBLE_DEVICES="",
+               PYTHONWARNINGS="ignore")
+    proc = subprocess.run([sys.executable, "-c", script], input=json.dumps(cases), capture_output=True, text=True,
+                          env=env, timeout=900, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _keras_accepts(name):
+    """The diagnostics, and the exact sizes accepted per None size of the model's input."""
+    source = KERAS_HEADER + textwrap.dedent(KERAS_MODELS[name][0])
+    result = lint_source(source, "m.py", want_models=True)
+    (model,) = [m for m in result.models if m.nodes]
+    accepts_for(model)
+    declared = [d.name for d in model.input if isinstance(d, Expr) and d.declared_none]
+    return result, [model.solution.accepted[s] for s in declared]
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_MODELS))
+def test_accepts_agrees_with_keras(name, keras_runs):
+    result, sizes = _keras_accepts(name)
+    assert sizes, "the model's None sizes are symbols"
+    assert all(s == sizes[0] for s in sizes) and sizes[0] is not None
+    admitted = {s for s in sizes[0] if s <= KERAS_LIMIT}
+    ran = set(keras_runs[name])
+    assert admitted == ran, (name, sorted(admitted), sorted(ran))
+    if name == "no_size_fits":
+        assert sizes[0] == []
+        assert [d.code for d in result.diagnostics] == ["SL102"]
+    else:
+        assert ran, "the model runs on some size"
+        assert result.diagnostics == []
+
+
+def test_declared_none_is_not_an_unknown_size():
+    """A None the code declares is a size Keras builds without; a size the analysis cannot
+    resolve is not: only the first makes Flatten -> Dense an error."""
+    declared = KERAS_HEADER + textwrap.dedent("""
+        inputs = keras.Input((None, None, 3))
+        x = layers.Flatten()(layers.Conv2D(4, 3)(inputs))
+        model = keras.Model(inputs, layers.Dense(2)(x))
+    """)
+    assert [d.code for d in lint_source(declared, "m.py").diagnostics] == ["SL102"]
+    unresolved = declared.replace("(None, None, 3)", "(size(), size(), 3)")
+    assert lint_source(unresolved, "m.py").diagnostics == []
+    invented = KERAS_HEADER + textwrap.dedent("""
+        model = keras.Sequential([layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(2)])
+    """)
+    assert lint_source(invented, "m.py").diagnostics == []
+
+
+def test_tf_placeholder_with_none_sizes_is_solved():
+    source = textwrap.dedent("""\
+        import tensorflow as tf
+
+        x = tf.placeholder(tf.float32, [None, None, None, 1])
+        w1 = tf.Variable(tf.truncated_normal([5, 5, 1, 16]))
+        h = tf.nn.conv2d(x, w1, strides=[1, 1, 1, 1], padding='VALID')
+        h = tf.nn.max_pool(h, ksize=[1, 4, 4, 1], strides=[1, 4, 4, 1], padding='VALID')
+        flat = tf.reshape(h, [-1, 7 * 7 * 16])
+        logits = tf.matmul(flat, tf.Variable(tf.zeros([7 * 7 * 16, 10])))
+    """)
+    result = lint_source(source, "tf_none.py", want_models=True)
+    (model,) = result.models
+    assert [str(d) for d in model.input[1:3]] == ["h", "w"]
+    accepts = accepts_for(model)
+    assert result.diagnostics == []
+    assert model.solution.accepted["h"][0] == 32 and 31 not in model.solution.accepted["h"]
+    assert accepts[1]["min"] == 32
+    # Flattened per example, 16 maps never make 7 * 7 * 10 elements.
+    unsatisfiable = source.replace("tf.reshape(h, [-1, 7 * 7 * 16])", "tf.layers.flatten(h)").replace(
+        "tf.zeros([7 * 7 * 16, 10])", "tf.zeros([7 * 7 * 10, 10])")
+    (diag,) = lint_source(unsatisfiable, "tf_none.py").diagnostics
+    assert diag.code == "SL102" and "no input size up to 4096" in diag.message

@@ -81,7 +81,7 @@ def concrete_input(path: str, model, settings: Settings, wanted: set, original: 
 
     if not rest and all(d is not None for d in shape[1:]):
         return build(0), describe(0)
-    for size in SPATIAL_CANDIDATES:
+    for size in _accepted_sizes(model, rest) + list(SPATIAL_CANDIDATES):
         dims = build(size)
         if any(d <= 0 for d in dims):
             continue
@@ -90,6 +90,18 @@ def concrete_input(path: str, model, settings: Settings, wanted: set, original: 
         if wanted <= keys and keys <= original:
             return dims, describe(size)
     return build(64), describe(64)
+
+
+def _accepted_sizes(model, names: list) -> list:
+    """Up to three sizes (nearest 32 first) the input-size solver accepts for every one of
+    ``names``: a model that runs on some sizes only is run on one of them."""
+    from shapelint.shapes.solve import solve
+
+    solution = model.solution if model.solution is not None else solve(model)
+    if solution is None or not names or any(solution.accepted.get(name) is None for name in names):
+        return []
+    common = set.intersection(*(set(solution.accepted[name]) for name in names))
+    return sorted(common, key=lambda size: (abs(size - 32), size))[:3]
 
 
 def runner_for(model, models: list) -> str:

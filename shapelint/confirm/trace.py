@@ -10,6 +10,7 @@ from shapelint.api import Settings, lint_file
 from shapelint.confirm.plan import (
     RUNNERS, UNSUPPORTED, _dtype, _error_keys, _lines, concrete_input, model_kind, ordinal, runner_for,
 )
+from shapelint.shapes.dims import Expr
 
 
 def _op_key(name: str) -> str:
@@ -57,6 +58,14 @@ def match_layers(layers: list, observed: list) -> None:
             layer["agrees"] = _same(static, runtime) or any(_same(static, c[1]) for c in candidates)
 
 
+def _is_declared(d) -> bool:
+    return isinstance(d, Expr) and d.op == "sym" and d.declared_none
+
+
+def _declares_none(model) -> bool:
+    return any(_is_declared(d) for d in model.input or ())
+
+
 def trace(path: str, settings: Settings | None = None, timeout: float = 30.0) -> list:
     """``shapes --format json`` models, each layer with ``runtime_output_shape`` and ``agrees``."""
     return trace_paths([path], settings, timeout)
@@ -72,8 +81,9 @@ def _static_models(path: str, settings: Settings, first_id: int):
     concrete: dict = {}
     for model in result.models:
         # Raw TensorFlow runs only as the module's own code calls it: nothing to concretize.
+        # Sizes the code declares None stay symbols: Keras runs them as None, as the module does.
         if model_kind(model) != "script" and model.framework in RUNNERS \
-                and runner_for(model, result.models) != "tf":
+                and runner_for(model, result.models) != "tf" and not _declares_none(model):
             shape, chosen = concrete_input(path, model, settings, set(), original)
             if shape is not None and chosen:
                 concrete[model.name] = (shape, chosen)
@@ -104,6 +114,9 @@ def _static_models(path: str, settings: Settings, first_id: int):
             if kind != "script" and model.input is not None and all(isinstance(d, int) for d in model.input[1:]) \
                     and (isinstance(model.input[0], int) or model.framework == "keras" and model.input[0] is None):
                 shape = list(model.input)
+            if kind != "script" and model.framework == "keras" and _declares_none(model) \
+                    and all(isinstance(d, int) or _is_declared(d) for d in model.input[1:]):
+                shape = [None if not isinstance(d, int) else d for d in model.input]
             job = {"id": number, "path": os.path.abspath(path), "model": model.name, "kind": kind,
                    "source": model.input_source, "input": shape, "chosen": concrete.get(model.name, (None, ""))[1],
                    "dtype": _dtype(model), "lines": _lines(result, model), "findings": [],

@@ -123,6 +123,18 @@ def input_comment(node, allow_unknown: bool = False) -> tuple | None:
     return None
 
 
+def declared_none_names(rank: int, count: int) -> list:
+    """Names for the sizes a shape of ``rank`` (batch excluded) declares None: lower case, apart
+    from the upper-case symbols invented for inputs nobody declared."""
+    if count == 1:
+        return ["t"] if rank <= 2 else ["s"]
+    if count == 2:
+        return ["h", "w"]
+    if count == 3:
+        return ["d", "h", "w"]
+    return [f"s{i}" for i in range(1, count + 1)]
+
+
 def statement_of(module, site):
     """The top-level ``name = <site>`` statement, whose comments may declare the input."""
     if site is None:

@@ -24,7 +24,7 @@ import re
 
 import libcst as cst
 
-from shapelint.frontends.base import FrameworkHooks, input_comment, statement_of
+from shapelint.frontends.base import FrameworkHooks, declared_none_names, input_comment, statement_of
 from shapelint.frontends.interp import BudgetExceeded, Function, Instance, Interpreter, ModuleRef, UserClass
 from shapelint.ir import UNKNOWN, Model, Node, Problem, Tensor
 from shapelint.shapes import dims
@@ -200,7 +200,8 @@ class FunctionalModel:
             outputs = outputs[0]
         if isinstance(inputs, Tensor) and isinstance(outputs, Tensor) and isinstance(tensor, Tensor) \
                 and _compatible(inputs.shape, tensor.shape):
-            return Tensor(outputs.shape, outputs.producer, framework=FRAMEWORK)
+            return Tensor(_bound_output(inputs.shape, tensor.shape, outputs.shape), outputs.producer,
+                          framework=FRAMEWORK)
         return Tensor(None, framework=FRAMEWORK)
 
 
@@ -253,8 +254,13 @@ def _as_dim(value):
     return value if isinstance(value, (int, dims.Expr)) else None
 
 
-def _shape_value(shape, batch=True):
-    """A literal shape tuple (``(28, 28, 1)``) as a Shape; ``batch`` prepends the unknown batch."""
+DECLARED_NONE = object()  # a literal None in a declared shape, until ``declare_none`` names it
+
+
+def _shape_value(shape, batch=True, keep_none=False):
+    """A literal shape tuple (``(28, 28, 1)``) as a Shape; ``batch`` prepends the unknown batch.
+
+    ``keep_none`` marks each literal None with ``DECLARED_NONE`` (unresolved values stay None)."""
     if isinstance(shape, int) and not isinstance(shape, bool):
         shape = (shape,)
     if not isinstance(shape, (tuple, list)):
@@ -262,7 +268,7 @@ def _shape_value(shape, batch=True):
     if not all(v is None or v is UNKNOWN or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
                for v in shape):
         return None
-    dims_ = tuple(None if v is UNKNOWN else v for v in shape)
+    dims_ = tuple(None if v is UNKNOWN else (DECLARED_NONE if v is None and keep_none else v) for v in shape)
     return ((None,) + dims_) if batch else dims_
 
 
@@ -281,6 +287,8 @@ class KerasFrontend(FrameworkHooks):
         self.default_layout = ops.LAST
         self.layout_set = False
         self.assigned_names = _module_assignments(module)
+        self.declared_count = 0
+        self.declared_inputs: list = []  # shapes with declared-None symbols, in creation order
 
     # ----- model discovery ------------------------------------------------------------------
 
@@ -315,7 +323,25 @@ class KerasFrontend(FrameworkHooks):
         for seq, _ in self.sequentials:
             if seq.model.nodes and seq.model not in self.models:
                 self.models.append(seq.model)
-        return [m for m in self.models if m.nodes]
+        found = [m for m in self.models if m.nodes]
+        for model in found:
+            if model.input is None and self.declared_inputs:
+                model.input = self._declared_input_of(model)
+        return found
+
+    def _declared_input_of(self, model: Model):
+        """A model built by a script or function has no single input: it is shown with the first
+        declared shape whose None sizes its layers receive (the sizes ``accepts`` is about)."""
+        used = set()
+        for node in model.nodes:
+            for shape in node.inputs:
+                for d in shape or ():
+                    if isinstance(d, dims.Expr):
+                        used |= d.declared_symbols()
+        for shape in self.declared_inputs:
+            if any(isinstance(d, dims.Expr) and d.name in used for d in shape):
+                return shape
+        return None
 
     def _run_model(self, model: Model, body, keep: bool = False):
         saved = self.current
@@ -400,9 +426,9 @@ class KerasFrontend(FrameworkHooks):
         input_shape = None
         if isinstance(kwargs, dict):
             if "batch_input_shape" in kwargs:
-                input_shape = _shape_value(kwargs["batch_input_shape"], batch=False)
+                input_shape = self.declare_none(_shape_value(kwargs["batch_input_shape"], batch=False, keep_none=True))
             elif "input_shape" in kwargs:
-                input_shape = _shape_value(kwargs["input_shape"])
+                input_shape = self.declare_none(_shape_value(kwargs["input_shape"], keep_none=True))
             elif "input_dim" in kwargs:
                 input_shape = _shape_value(kwargs["input_dim"])
         if name in KERAS1_KERNEL_ARGS and _keras1_kernel_args(name, args, kwargs):
@@ -478,7 +504,9 @@ class KerasFrontend(FrameworkHooks):
             tensor = args[0] if isinstance(args, list) and len(args) == 1 else None
             spec, output = func.single()
             if isinstance(tensor, Tensor) and spec is not None and spec.shape is not None and tensor.shape is not None:
-                params = {"spec": spec.shape, "output": output.shape}
+                bound = output.shape if len(spec.shape) != len(tensor.shape) \
+                    else _bound_output(spec.shape, tensor.shape, output.shape)
+                params = {"spec": spec.shape, "output": bound}
                 return self.apply(ops.ModelCall(func.name or "Model"), params, [tensor], node, node)
             return func.output_for(tensor)
         if isinstance(func, InputLayerValue):
@@ -608,13 +636,37 @@ class KerasFrontend(FrameworkHooks):
             return Tensor(None, framework=FRAMEWORK)
         batch_shape = kwargs.get("batch_shape", kwargs.get("batch_input_shape"))
         if batch_shape is not None:
-            return Tensor(_shape_value(batch_shape, batch=False), framework=FRAMEWORK)
+            return Tensor(self.declare_none(_shape_value(batch_shape, batch=False, keep_none=True)),
+                          framework=FRAMEWORK)
         shape = args[0] if args else kwargs.get("shape", kwargs.get("input_shape"))
-        result = _shape_value(shape)
+        result = _shape_value(shape, keep_none=True)
         batch = args[1] if len(args) > 1 else kwargs.get("batch_size")
         if result is not None and isinstance(batch, int) and not isinstance(batch, bool):
             result = (batch,) + result[1:]
-        return Tensor(self._configured_input(result), framework=FRAMEWORK)
+        return Tensor(self._input_shape(result), framework=FRAMEWORK)
+
+    def _input_shape(self, declared):
+        configured = self._configured_input(declared)
+        return configured if configured is not None else self.declare_none(declared)
+
+    def declare_none(self, shape):
+        """A declared shape with its None sizes (past the batch) as declared-None symbols.
+
+        ``_shape_value(..., keep_none=True)`` marks a literal None with ``DECLARED_NONE``, apart
+        from a value the analysis could not resolve (None, unknown): only the literal is a size
+        Keras builds the model without."""
+        if shape is None:
+            return None
+        positions = [i for i, d in enumerate(shape) if d is DECLARED_NONE and i > 0]
+        if not positions:
+            return tuple(None if d is DECLARED_NONE else d for d in shape)
+        self.declared_count += 1
+        suffix = "" if self.declared_count == 1 else str(self.declared_count)
+        names = declared_none_names(len(shape) - 1, len(positions))
+        symbols = {i: dims.declared_none(name + suffix) for i, name in zip(positions, names)}
+        shape = tuple(symbols.get(i, None if d is DECLARED_NONE else d) for i, d in enumerate(shape))
+        self.declared_inputs.append(shape)
+        return shape
 
     def _configured_input(self, declared):
         """--input-shape / [tool.shapelint.inputs] for the model being analysed: the first ``Input``
@@ -623,10 +675,11 @@ class KerasFrontend(FrameworkHooks):
         model = self.current
         if model is None or model.input_source != "script" or model.input is not None \
                 or self.interp.speculative:
-            return declared
+            return None
         configured = self.inputs.get(model.name, self.inputs.get("*"))
-        if configured is None or not (declared is None or _compatible(declared, configured)):
-            return declared
+        plain = None if declared is None else tuple(None if d is DECLARED_NONE else d for d in declared)
+        if configured is None or not (plain is None or _compatible(plain, configured)):
+            return None
         model.input, model.input_source = tuple(configured), "configuration"
         return tuple(configured)
 
@@ -720,14 +773,15 @@ class KerasFrontend(FrameworkHooks):
             seq.model.input, seq.model.input_source = tensor.shape, "call in file"
             return self._replay(seq, tensor)
         if _compatible(seq.model.input, tensor.shape):
-            return Tensor(seq.output.shape, seq.output.producer, framework=FRAMEWORK)
+            return Tensor(_bound_output(seq.model.input, tensor.shape, seq.output.shape), seq.output.producer,
+                          framework=FRAMEWORK)
         # A built stack rejects other known sizes (its InputSpec); what that call gives is unknown.
         return Tensor(None, framework=FRAMEWORK)
 
     def _build_sequential(self, seq: SequentialValue, args):
         if seq.output is not None or not isinstance(args, list) or not args:
             return None
-        shape = _shape_value(args[0], batch=False)
+        shape = self.declare_none(_shape_value(args[0], batch=False, keep_none=True))
         if shape is None:
             return None
         seq.model.input, seq.model.input_source = shape, "build in file"
@@ -925,10 +979,27 @@ def _constant_reshape(values, shape):
 
 
 def _compatible(spec, shape) -> bool:
-    """``shape`` provably passes an input spec of shape ``spec`` (None accepts any size)."""
+    """``shape`` provably passes an input spec of shape ``spec`` (None accepts any size, and so
+    does a size declared None)."""
     if spec is None or shape is None or len(spec) != len(shape):
         return False
-    return all(s is None or (isinstance(s, int) and isinstance(d, int) and s == d) for s, d in zip(spec, shape))
+    return all(s is None or _is_declared_symbol(s) or (isinstance(s, int) and isinstance(d, int) and s == d)
+               for s, d in zip(spec, shape))
+
+
+def _is_declared_symbol(d) -> bool:
+    return isinstance(d, dims.Expr) and d.op == "sym" and d.declared_none
+
+
+def _bound_output(spec, shape, output):
+    """The output of a built model called on ``shape``: its sizes declared None take the sizes
+    of that call (which may be unknown)."""
+    if output is None:
+        return None
+    values = {s.name: d for s, d in zip(spec, shape) if _is_declared_symbol(s)}
+    if not values:
+        return output
+    return tuple(dims.substitute(d, values) for d in output)
 
 
 def _keras1_kernel_args(name, args, kwargs) -> bool:

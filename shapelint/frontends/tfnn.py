@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from shapelint.frontends.base import FrameworkHooks, input_comment
+from shapelint.frontends.base import FrameworkHooks, declared_none_names, input_comment
 from shapelint.frontends.interp import BudgetExceeded, Function, Instance, Interpreter, ModuleRef
 from shapelint.ir import UNKNOWN, Model, Node, Tensor
 from shapelint.shapes import dims
@@ -131,8 +131,11 @@ class BoundCall:
 
 
 def _dim_value(d):
-    """A dim as the program sees it: a known int or a symbol; anything unknown stays UNKNOWN."""
-    if isinstance(d, int) or isinstance(d, dims.Expr):
+    """A dim as the program sees it: a known int or a symbol; anything unknown stays UNKNOWN.
+
+    A size declared None (``tf.placeholder(tf.float32, [None, None, None, 3])``) is None in the
+    graph's static shapes, and so is anything computed from it: unknown to the program."""
+    if isinstance(d, int) or (isinstance(d, dims.Expr) and not dims.from_declared_none(d)):
         return d
     return UNKNOWN
 
@@ -160,6 +163,7 @@ class TfNNFrontend(FrameworkHooks):
         self.modelled: set = set()  # (function or class node, argument shapes) already made a model
         self.probe: Tensor | None = None
         self.first_consumer = None
+        self.declared_count = 0
 
     # ----- models -------------------------------------------------------------------------------
 
@@ -372,7 +376,8 @@ class TfNNFrontend(FrameworkHooks):
         kwargs = {k: _plain_shape(v) for k, v in kwargs.items()}
         if name in ("placeholder", "placeholder_with_default"):
             shape = args[1] if len(args) > 1 else kwargs.get("shape")
-            return Tensor(None if shape is None else ops.as_shape(shape), framework=FRAMEWORK)
+            return Tensor(None if shape is None else self.declare_none(shape, ops.as_shape(shape)),
+                          framework=FRAMEWORK)
         if name in CREATORS:
             shape = args[0] if args else kwargs.get("shape")
             return Tensor(ops.as_shape(shape), framework=FRAMEWORK)
@@ -400,6 +405,20 @@ class TfNNFrontend(FrameworkHooks):
             initializer = kwargs.get("initializer")
             return Tensor(initializer.shape if isinstance(initializer, Tensor) else None, framework=FRAMEWORK)
         return None
+
+    def declare_none(self, written, shape):
+        """A placeholder's shape with the sizes written as None past the batch as declared-None
+        symbols: each run feeds them a concrete size (unresolved values stay unknown)."""
+        if shape is None or not isinstance(written, (list, tuple)) or len(written) != len(shape):
+            return shape
+        positions = [i for i, d in enumerate(written) if d is None and i > 0]
+        if not positions:
+            return shape
+        self.declared_count += 1
+        suffix = "" if self.declared_count == 1 else str(self.declared_count)
+        names = declared_none_names(len(shape) - 1, len(positions))
+        symbols = {i: dims.declared_none(name + suffix) for i, name in zip(positions, names)}
+        return tuple(symbols.get(i, d) for i, d in enumerate(shape))
 
     def _as_tensor(self, value):
         if isinstance(value, Tensor):

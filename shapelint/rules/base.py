@@ -38,6 +38,14 @@ def origin(node: Node, span_of, index: int = 0) -> str:
     return f"from {source.name} at {f'cell {cell}, ' if cell else ''}line {where.line}"
 
 
+def undefined_size(problem, node: Node, span_of) -> str:
+    """A layer that sizes its weights from a dim Keras sees as None (declared None upstream)."""
+    d = problem.data
+    return (f"{node.name} needs a defined {d['needs']} (dim {d['axis']}) to create its weights, but Keras "
+            f"builds the model with None there, as it depends on input sizes declared None "
+            f"({origin(node, span_of)}; input {format_shape(node.inputs[0])})")
+
+
 def axis_name(node: Node, axis: int) -> str:
     shape = node.inputs[0] if node.inputs else None
     n = getattr(node.op, "n", None)

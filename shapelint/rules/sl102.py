@@ -1,6 +1,6 @@
 """SL102 feature-mismatch: Linear / Dense / matmul / view / reshape disagrees with the flattened size."""
 
-from shapelint.rules.base import Rule, format_shape, origin
+from shapelint.rules.base import Rule, format_shape, origin, undefined_size
 
 
 def describe(problem, node, span_of):
@@ -9,6 +9,8 @@ def describe(problem, node, span_of):
         target = "[" + ", ".join("?" if v is None else str(v) for v in d["expected"]) + "]"
         return (f"{node.name} to {target} cannot hold the {d['got']} elements of "
                 f"{format_shape(node.inputs[0])} ({origin(node, span_of)})")
+    if d["what"] == "undefined":
+        return undefined_size(problem, node, span_of)
     if d["what"] == "trailing dims":
         return (f"{node.name} normalizes trailing dims {d['expected']} but receives {d['got']} "
                 f"({origin(node, span_of)})")

@@ -8,23 +8,22 @@ from __future__ import annotations
 from shapelint.ir import Finding
 from shapelint.rules.base import origin
 from shapelint.shapes import solve
-from shapelint.shapes.dims import Expr, format_shape
+from shapelint.shapes.dims import format_shape
 
 KIND_CODES = {"features": "SL102", "merge": "SL103", "collapse": "SL201", "channels": "SL101", "rank": "SL105"}
 
 
 def needs_solving(model) -> bool:
     """Cheap test: a symbolic model with a size constraint the plain checks could not decide."""
-    if model.input_source != "symbolic" or not model.input:
-        return False
-    spatial = [d for d in model.input if isinstance(d, Expr) and d.name != solve.BATCH]
-    if not spatial:
+    if not solve.free_sizes(model):
         return False
     # Ops whose only size-dependent failure is a collapse reject only inputs smaller than some
-    # bound, and merges of one shape never fail: neither can make every size fail.
+    # bound, merges of one shape never fail, and some ops check no size at all: none of them can
+    # make every size fail.
     return any(n.inputs and not n.problems and not n.speculative and (
         n.op.requirement(n.params, n.inputs) is not None
-        or not (n.op.size_monotone or (n.op.merges and solve.merge_always_fits(n.inputs))))
+        or (n.op.checks_sizes(n.params) and not (n.op.monotone(n.params)
+                                                 or (n.op.merges and solve.merge_always_fits(n.inputs)))))
         for n in model.nodes)
 
 

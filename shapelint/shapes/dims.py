@@ -2,6 +2,12 @@
 
 Every helper here propagates ``None`` (unknown is contagious) and folds ints, so shape
 functions can be written once with plain arithmetic helpers and work for all three kinds.
+
+A symbol stands for a size the analysis does not know.  Most are invented (an input nobody
+declared); a symbol made by ``declared_none`` stands for a size the code itself declares as
+``None`` (``keras.Input((None, None, 3))``).  Both take a concrete value when the model runs,
+but the framework builds the model while the declared ones are still None: Keras sees None
+wherever such a symbol reaches, and rejects layers that need a defined size there.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ class Expr:
     left: object = None
     right: object = None
     name: str = ""
+    declared_none: bool = False  # a symbol for a size the code declares as None
 
     def evaluate(self, env: dict) -> int:
         if self.op == "sym":
@@ -46,6 +53,16 @@ class Expr:
                 found |= side.symbols()
         return found
 
+    def declared_symbols(self) -> set:
+        """Names of the symbols in this expression that stand for sizes declared None."""
+        if self.op == "sym":
+            return {self.name} if self.declared_none else set()
+        found = set()
+        for side in (self.left, self.right):
+            if isinstance(side, Expr):
+                found |= side.declared_symbols()
+        return found
+
     def __str__(self) -> str:
         return _render(self, 0)
 
@@ -68,6 +85,25 @@ def _render(value, parent: int) -> str:
 
 def symbol(name: str) -> Expr:
     return Expr("sym", name=name)
+
+
+def declared_none(name: str) -> Expr:
+    """The symbol for a size declared None (Keras builds the model without it)."""
+    return Expr("sym", name=name, declared_none=True)
+
+
+def from_declared_none(d: Dim) -> bool:
+    """True when ``d`` depends on a size declared None: the framework sees None there."""
+    return isinstance(d, Expr) and bool(d.declared_symbols())
+
+
+def substitute(d: Dim, values: dict) -> Dim:
+    """``d`` with symbols replaced by ``values`` (name -> Dim); symbols not named stay."""
+    if not isinstance(d, Expr):
+        return d
+    if d.op == "sym":
+        return values.get(d.name, d)
+    return _fold(d.op, substitute(d.left, values), substitute(d.right, values))
 
 
 def is_known(d: Dim) -> bool:

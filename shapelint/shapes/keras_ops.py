@@ -58,6 +58,15 @@ def _positive(value) -> bool | None:
     return value > 0 if isinstance(value, int) else None
 
 
+def _undefined(kind: str, size, axis: int, what: str) -> list:
+    """A layer that creates weights from this size, which Keras sees as None while it builds the
+    model (it depends on a size the input declares None): "Shapes used to initialize variables
+    must be fully-defined" (Dense, RNNs, convolutions, BatchNormalization in Keras 3)."""
+    if dims.from_declared_none(size):
+        return [Problem(kind, {"what": "undefined", "got": size, "axis": axis, "needs": what})]
+    return []
+
+
 class KerasOp(OpSpec):
     framework = "keras"
     # Keras-1 keyword names Keras 2+ rejects: the layer's output is unknown, not guessed.
@@ -92,6 +101,10 @@ class Conv(KerasOp):
     def _geometry(self, params):
         return (as_ints(params.get("kernel_size"), self.rank), as_ints(params.get("strides"), self.rank),
                 as_ints(params.get("dilation_rate"), self.rank))
+
+    def monotone(self, params):
+        # Without groups or a pinned channel count, only a collapse depends on the input size.
+        return as_int(params.get("groups", 1)) == 1 and params.get("built_channels") is None
 
     def check_params(self, params):
         """What ``BaseConv.__init__`` rejects: a padding string (``standardize_padding``), filters
@@ -141,6 +154,9 @@ class Conv(KerasOp):
         if layout is None or len(x) != self.rank + 2:
             return []
         channels = x[_channel_axis(len(x), layout)]
+        undefined = _undefined("channels", channels, _channel_axis(len(x), layout), "channel count")
+        if undefined:
+            return undefined
         built = params.get("built_channels")
         if isinstance(built, int) and isinstance(channels, int) and built != channels:
             # a layer called before pinned its kernel's input channels (InputSpec axes)
@@ -200,6 +216,7 @@ class Pool(KerasOp):
     """MaxPooling1D/2D/3D, AveragePooling1D/2D/3D: ``strides`` defaults to ``pool_size``."""
 
     downsamples = True
+    size_monotone = True  # only a collapse depends on the input size
 
     def __init__(self, n: int, kind: str, name: str | None = None):
         self.rank = n
@@ -267,6 +284,11 @@ class Pool(KerasOp):
 
 
 class GlobalPool(KerasOp):
+    size_monotone = True  # checks the rank only
+
+    def checks_sizes(self, params):
+        return False
+
     def __init__(self, n: int, kind: str, name: str | None = None):
         self.rank = n
         self.name = name or f"Global{'Max' if kind == 'max' else 'Average'}Pooling{n}D"
@@ -293,12 +315,18 @@ class Dense(KerasOp):
     name = "Dense"
     signature = (("units", REQUIRED),)
 
+    def checks_sizes(self, params):
+        return params.get("built_features") is not None
+
     def check(self, params, inputs):
         x = inputs[0]
         if x is None:
             return []
         if len(x) < 2:
             return [Problem("rank", {"got": len(x), "accepted": (2, 3, 4, 5), "what": self.name})]
+        undefined = _undefined("features", x[-1], len(x) - 1, "input feature count")
+        if undefined:
+            return undefined
         built = params.get("built_features")
         if isinstance(built, int) and isinstance(x[-1], int) and x[-1] != built:
             return [Problem("features", {"expected": built, "got": x[-1], "what": "input features"})]
@@ -338,6 +366,22 @@ class Reshape(KerasOp):
             return None
         return tuple(d if isinstance(d, int) and not isinstance(d, bool) else None for d in target)
 
+    def requirement(self, params, inputs):
+        """The element count of one example against the target's known sizes."""
+        x, target = inputs[0], self._target(params)
+        if x is None or len(x) < 2 or target is None or None in target or target.count(-1) > 1:
+            return None
+        rest = x[1:]
+        if any(d is None for d in rest):
+            return None
+        known = 1
+        for d in target:
+            if d != -1:
+                known *= d
+        if known <= 0:
+            return None
+        return ("divisible" if -1 in target else "equals"), dims.product(rest), known
+
     def check(self, params, inputs):
         x, target = inputs[0], self._target(params)
         if x is None or target is None or None in target or target.count(-1) > 1:
@@ -365,15 +409,14 @@ class Reshape(KerasOp):
         out = list(target)
         if -1 in out:
             rest = x[1:]
-            if all(isinstance(d, int) for d in rest) and None not in out:
-                total = 1
-                for d in rest:
-                    total *= d
+            if all(d is not None for d in rest) and None not in out and out.count(-1) == 1:
                 known = 1
                 for d in out:
                     if d != -1:
                         known *= d
-                out[out.index(-1)] = total // known if known else None
+                # Exact where the reshape runs (the count is a multiple of ``known``); with a size
+                # declared None, Keras has None here too.
+                out[out.index(-1)] = dims.floordiv(dims.product(rest), known) if known else None
             else:
                 out[out.index(-1)] = None
         return (x[0],) + tuple(out)
@@ -402,6 +445,9 @@ class BatchNormalization(Identity):
         if x is None or not isinstance(axis, int) or isinstance(axis, bool) or not -len(x) <= axis < len(x):
             return []
         got = x[axis]
+        undefined = _undefined("channels", got, axis % len(x), "size of the normalized axis")
+        if undefined:
+            return undefined
         if isinstance(built, int) and isinstance(got, int) and got != built:
             return [Problem("channels", {"expected": built, "got": got, "axis": axis % len(x)})]
         return []
@@ -409,6 +455,8 @@ class BatchNormalization(Identity):
 
 class Padding2D(KerasOp):
     """ZeroPadding2D (grow) and Cropping2D (shrink); ``cropping`` >= the size raises."""
+
+    size_monotone = True  # only cropping away a whole axis depends on the size
 
     def __init__(self, crop: bool):
         self.crop = crop
@@ -463,7 +511,11 @@ class Padding2D(KerasOp):
 
 
 class UpSampling2D(KerasOp):
+    size_monotone = True  # checks the rank only
     name = "UpSampling2D"
+
+    def checks_sizes(self, params):
+        return False
     signature = (("size", (2, 2)), ("data_format", None), ("interpolation", "nearest"))
 
     def check(self, params, inputs):
@@ -489,6 +541,8 @@ class Merge(KerasOp):
     The layers (``Merge._compute_elemwise_op_output_shape``) compare batch sizes on their own and
     broadcast the remaining axes right-aligned, expanding a lower-rank input after its batch axis;
     the ops broadcast whole shapes as NumPy does."""
+
+    merges = True
 
     def __init__(self, name: str, layer: bool = True):
         self.name = name
@@ -530,6 +584,7 @@ class Concatenate(KerasOp):
     """Same rank, equal sizes everywhere except ``axis`` (default -1)."""
 
     signature = (("axis", -1),)
+    merges = True
 
     def __init__(self, name: str = "Concatenate"):
         self.name = name
@@ -571,7 +626,8 @@ class Concatenate(KerasOp):
                 out.append(total)
             else:
                 known = [d for d in column if isinstance(d, int)]
-                out.append(known[0] if known else (column[0] if all(dims.same(column[0], d) for d in column) else None))
+                # Unequal symbolic sizes must agree wherever the concat runs: either one will do.
+                out.append(known[0] if known else (column[0] if all(d is not None for d in column) else None))
         return tuple(out)
 
 
@@ -589,9 +645,20 @@ class Embedding(KerasOp):
 class Recurrent(KerasOp):
     """LSTM / GRU / SimpleRNN over (batch, time, features) (``RNN.compute_output_shape``)."""
 
+    size_monotone = True  # checks no size
+
     def __init__(self, name: str):
         self.name = name
         self.signature = (("units", REQUIRED),)
+
+    def checks_sizes(self, params):
+        return False
+
+    def check(self, params, inputs):
+        x = inputs[0]
+        if x is None or len(x) != 3:
+            return []
+        return _undefined("features", x[-1], 2, "input feature count")
 
     def infer(self, params, inputs):
         x, sequences, state = inputs[0], params.get("return_sequences"), params.get("return_state")
@@ -648,6 +715,10 @@ class Bidirectional(KerasOp):
 
     name = "Bidirectional"
     signature = None
+
+    def check(self, params, inputs):
+        inner = params.get("inner_op")
+        return [] if inner is None else inner.check(params.get("inner_params"), inputs)
 
     def infer(self, params, inputs):
         inner, inner_params, mode = params.get("inner_op"), params.get("inner_params"), params.get("merge_mode")

@@ -80,6 +80,16 @@ class OpSpec:
     size_monotone = False
     merges = False  # an elementwise / concat merge: inputs of one shape always fit
 
+    def checks_sizes(self, params: dict) -> bool:
+        """False when no check of this application depends on the input's sizes (its rank at most):
+        the input-size solver then has nothing to ask it."""
+        return True
+
+    def monotone(self, params: dict) -> bool:
+        """``size_monotone`` for one application: a layer whose other checks can depend on the
+        sizes for some parameters only (Keras groups, a pinned channel count) says so here."""
+        return self.size_monotone
+
     def requirement(self, params: dict, inputs: list):
         """("equals" | "divisible", value, n): what an application needs of a size it cannot
         check while the size is symbolic (a Linear's in_features), or None."""

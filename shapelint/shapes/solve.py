@@ -118,7 +118,7 @@ def _survivors(node, symbol, sizes) -> set:
     """The sizes of ``symbol`` for which the node's own check raises nothing."""
     if type(node.op).check is OpSpec.check:
         return set(sizes)  # an op without checks accepts every size
-    if node.op.size_monotone:
+    if node.op.monotone(node.params):
         # Only a collapse depends on the size, and outputs grow with inputs: bisect for the
         # smallest size that passes.
         ordered = sorted(sizes)
@@ -186,11 +186,32 @@ def _factors(value):
     return None
 
 
+def free_sizes(model) -> list:
+    """The input sizes to solve for, in input order: the symbols of a symbolic input, and every
+    size the model's code declares None (``keras.Input((None, None, 3))``), wherever it is
+    declared (a functional model built by a script has no single input)."""
+    found = []
+    if model.input_source == "symbolic":
+        found = [d.name for d in model.input or () if isinstance(d, Expr) and d.op == "sym" and d.name != BATCH]
+    declared = []
+    for d in model.input or ():
+        if isinstance(d, Expr) and d.op == "sym" and d.declared_none:
+            declared.append(d.name)
+    for node in model.nodes:
+        if node.speculative:
+            continue
+        for shape in node.inputs:
+            for d in shape or ():
+                if isinstance(d, Expr):
+                    declared.extend(sorted(d.declared_symbols()))
+    for name in declared:
+        if name not in found:
+            found.append(name)
+    return found
+
+
 def solve(model, bound: int = BOUND) -> Solution | None:
-    shape = model.input
-    if not shape:
-        return None
-    symbols = [d.name for d in shape if isinstance(d, Expr) and d.op == "sym" and d.name != BATCH]
+    symbols = free_sizes(model)
     if not symbols:
         return None
     candidates = {s: set(range(1, bound + 1)) for s in symbols}
@@ -203,6 +224,8 @@ def solve(model, bound: int = BOUND) -> Solution | None:
             continue
         if type(node.op).check is OpSpec.check and type(node.op).requirement is OpSpec.requirement:
             continue  # an op without checks accepts every size
+        if not node.op.checks_sizes(node.params) and node.op.requirement(node.params, node.inputs) is None:
+            continue
         if getattr(node.op, "merges", False) and merge_always_fits(node.inputs):
             continue  # every axis pairs one size with itself or with 1: holds at every size
         declared = node.op.requirement(node.params, node.inputs)
