@@ -108,7 +108,7 @@ K_SIGNATURE = {
 SIGNATURE.update(K_SIGNATURE)
 WATCHED_BY = {"torch": (WATCHED, {}), "keras": (K_WATCHED, K_ALIAS)}
 MAX_WEIGHT = 20_000_000  # skip a kernel edit whose weight would exceed this many elements (RAM, time)
-BATCH_SIZES = (1, 2, 4, 36, 49, 144)  # other sizes fed for unknown tf dims when a run fails with 3
+BATCH_SIZES = (1, 2, 4, 8, 16, 32, 36, 49, 64, 128, 144)  # other sizes fed for unknown tf dims when a run fails with 3
 
 
 # ----- mutant generation (LibCST; runs in the child, which knows the runtime shapes) -------------

@@ -66,7 +66,7 @@ SEPARABLE_V1 = ("input", "depthwise_filter", "pointwise_filter", "strides", "pad
                 "data_format", "dilations")
 CONV2D_TRANSPOSE = ("input", "filters", "output_shape", "strides", "padding", "data_format", "dilations", "name")
 KEYWORD_ALIASES = {"value": "input", "filter": "filters", "x": "input", "features": "input", "logits": "input",
-                   "tensor": "input", "inputs": "input"}
+                   "tensor": "input", "inputs": "input", "images": "input"}
 
 POOLS = {
     "tensorflow.nn.max_pool": ops.Pool("tf.nn.max_pool", "max"),
@@ -88,6 +88,14 @@ FLATTENS = {
     "tensorflow.contrib.slim.flatten": ops.Flatten("slim.flatten"),
 }
 KERAS_FLATTEN = ops.Flatten("tf.keras.layers.Flatten")
+# tf.image resizing: (op, positional parameter names); the output takes ``size`` as its height and width
+RESIZES = {f"tensorflow.image.{name}": (ops.ImageResize(f"tf.image.{name}"), params) for name, params in (
+    ("resize", ("input", "size", "method", "preserve_aspect_ratio", "antialias", "name")),
+    ("resize_images", ("input", "size", "method", "align_corners", "preserve_aspect_ratio", "name")),
+    ("resize_bilinear", ("input", "size", "align_corners", "name", "half_pixel_centers")),
+    ("resize_nearest_neighbor", ("input", "size", "align_corners", "name", "half_pixel_centers")),
+    ("resize_bicubic", ("input", "size", "align_corners", "name", "half_pixel_centers")),
+)}
 CONCAT = Concat("tf.concat")
 
 IDENTITY_NAMES = (
@@ -348,6 +356,10 @@ class TfNNFrontend(FrameworkHooks):
             params = _bind(("input", "shape", "name"), args, kwargs)
             params["shape"] = _target_shape(params.get("shape"))
             return self.run_op(RESHAPE, params, ("input",), node)
+        if qual in RESIZES:
+            params = _bind(RESIZES[qual][1], args, kwargs)
+            params["size"] = _output_shape(params.get("size"))
+            return self.run_op(RESIZES[qual][0], params, ("input",), node)
         if qual in FLATTENS:
             return self.run_op(FLATTENS[qual], _bind(("input", "name"), args, kwargs), ("input",), node)
         if qual in IDENTITY:

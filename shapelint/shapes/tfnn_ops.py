@@ -666,6 +666,25 @@ class Identity(OpSpec):
         return inputs[0]
 
 
+class ImageResize(OpSpec):
+    """tf.image.resize / resize_images / resize_bilinear / ...: NHWC images (4-D, or one 3-D image)
+    resized to ``size`` = [height, width]; batch and channels pass through.  No check: only the
+    output is inferred (``preserve_aspect_ratio=True`` leaves it unknown)."""
+
+    framework = "tf"
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def infer(self, params, inputs):
+        x, size = inputs[0], params.get("size")
+        if x is None or len(x) not in (3, 4) or params.get("preserve_aspect_ratio") not in (None, False):
+            return None
+        if not isinstance(size, (list, tuple)) or len(size) != 2 or not all(_is_int(d) and d > 0 for d in size):
+            return None
+        return x[:-3] + (size[0], size[1], x[-1])
+
+
 class Source(OpSpec):
     """Where a tensor that is not the model input comes from (tf.Variable, tf.zeros, ...): for messages."""
 
@@ -712,5 +731,5 @@ def as_shape(value) -> tuple | None:
     return tuple(out)
 
 
-__all__ = ["Source", "Conv2D", "SeparableConv2D", "Pool", "Conv2DTranspose", "BiasAdd", "MatMul", "Reshape", "Flatten", "Identity",
+__all__ = ["Source", "ImageResize", "Conv2D", "SeparableConv2D", "Pool", "Conv2DTranspose", "BiasAdd", "MatMul", "Reshape", "Flatten", "Identity",
            "literal_shape", "as_shape", "sequence", "layout"]
