@@ -903,8 +903,9 @@ REAL_DIR = REPO / "bench" / ".corpus" / "keras-apps"
 
 
 def _blank_functions(text: str, names) -> str:
-    """``text`` with the top-level functions ``names`` (decorators included) replaced by blank
-    lines, so every other line keeps its number."""
+    """``text`` with the top-level functions ``names`` (decorators included) replaced by a one-line
+    stub that builds nothing (module code still sets their ``__doc__``) and blank lines, so every
+    other line keeps its number."""
     import ast
 
     lines = text.split("\n")
@@ -913,6 +914,7 @@ def _blank_functions(text: str, names) -> str:
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             for i in range(first - 1, node.end_lineno):
                 lines[i] = ""
+            lines[first - 1] = f"def {node.name}(*args, **kwargs): pass"
     return "\n".join(lines)
 
 
