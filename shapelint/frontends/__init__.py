@@ -19,6 +19,10 @@ FRONTENDS = (
     ("shapelint.frontends.tfnn", ("tensorflow",)),
 )
 IMPORT_ROOTS = tuple(sorted({root for _, roots in FRONTENDS for root in roots}))
+# Roots whose frontend also analyses every module-level function the file never calls, on a
+# tensor argument (tf.nn's ``analyse_uncalled``): such a function may be a model without naming
+# the framework (``def proj(x): return x @ x``), so pruning keeps every function there.
+FUNCTION_ROOTS = ("tensorflow",)
 
 
 def imported_roots(module: cst.Module) -> set:
