@@ -1,14 +1,16 @@
 """Leave out of the LibCST parse the top-level statements no model can depend on.
 
-LibCST's parse dominates shapelint's cost, and part of a library module is tables, helpers
-and docs that never touch a framework.  The standard library's ``ast`` (several times faster)
+LibCST's parse is half of shapelint's cost, and part of a module is tables, helpers and docs
+that never touch a framework.  The standard library's ``ast`` (about 10x faster than LibCST)
 finds the top-level statements and which module-level names each binds and reads.
 
 *Relevant* statements reach a framework: they import one, or read a name a relevant statement
 binds (``class Net(nn.Module)``, ``class Block(Base)`` when ``Base`` is relevant, a factory
 returning ``Net(...)``).  Always kept: relevant statements, imports, ``if __name__ ==
-"__main__":`` blocks, compound statements holding imports (``try: import ...``).  Any other
-statement is left out only when all of these hold:
+"__main__":`` blocks, compound statements holding imports (``try: import ...``), and in a file
+importing TensorFlow every function (tf.nn analyses uncalled functions on a tensor argument,
+``def proj(x): return x @ x`` is a model there).  Any other statement is left out only when
+all of these hold:
 
 * no kept statement reads a name it binds (so every helper, base, decorator and table a kept
   statement uses stays, transitively: the interpreter resolves globals by name alone);
@@ -17,13 +19,17 @@ statement is left out only when all of these hold:
   its own; a class's decorators, bases and body) reads nothing a kept statement binds or
   reaches, imports aside, so it cannot change an object the kept code sees.
 
-Names are over-approximated (any ``Name`` in a statement counts as read, any stored one as bound
-by a non-``def`` statement), which only keeps more.
+Names are over-approximated, which only keeps more: every name a statement loads counts as
+read, except a function's own locals (Python's scoping rules, comprehensions included); every
+name a non-``def`` statement stores counts as bound.
 
 A left-out statement becomes ``pass`` on its first line and empty lines after it: every kept
 statement keeps its line and column, and comments around it stay attached to a statement of
 their own (a ``# shapelint: input=`` above a left-out helper never moves onto the next class).
 Statements sharing a line (``a = 1; b = 2``, a backslash continuation) go together.
+
+A left-out statement no longer spends the interpreter's step budget; a file whose analysis
+ran out of budget may get further when pruned (never less far).
 
 Pruning never changes whether a file parses: it is skipped when ``ast`` rejects the file, and
 when the installed LibCST cannot be shown to read every construct this Python's ``ast`` accepts
@@ -154,7 +160,11 @@ class _Scan:
                 stores.add(node.name)
                 stack.extend(node.decorator_list + node.bases + node.keywords)
                 stack.extend(getattr(node, "type_params", None) or ())
-                self.walk(node.body, set(), direct, deferred)  # class attributes bind no global
+                attributes = set()  # a class body's names bind no global, unless declared ``global``
+                self.walk(node.body, attributes, direct, deferred)
+                declared_global, _ = _declared(node.body)
+                self.global_binds |= attributes & declared_global
+                self.module_reads |= declared_global
                 continue
             if kind in _COMPREHENSIONS:
                 generators = node.generators
@@ -217,12 +227,7 @@ class _Scan:
 
     def function(self, args: ast.arguments, body: list) -> set:
         """The free names of a function scope (what it may read from enclosing scopes)."""
-        declared_global, declared_nonlocal = set(), set()
-        for node in _own_statements(body):
-            if type(node) is ast.Global:
-                declared_global.update(node.names)
-            elif type(node) is ast.Nonlocal:
-                declared_nonlocal.update(node.names)
+        declared_global, declared_nonlocal = _declared(body)
         stores, direct, deferred = set(), set(), set()
         self.walk(body, stores, direct, deferred)
         local = (stores | {a.arg for a in _arguments(args)}) - declared_global - declared_nonlocal
@@ -233,6 +238,17 @@ class _Scan:
 
 def _arguments(args: ast.arguments) -> list:
     return [a for a in args.posonlyargs + args.args + [args.vararg] + args.kwonlyargs + [args.kwarg] if a is not None]
+
+
+def _declared(body: list) -> tuple[set, set]:
+    """Names a function or class body declares ``global`` and ``nonlocal`` (not in nested scopes)."""
+    declared_global, declared_nonlocal = set(), set()
+    for node in _own_statements(body):
+        if type(node) is ast.Global:
+            declared_global.update(node.names)
+        elif type(node) is ast.Nonlocal:
+            declared_nonlocal.update(node.names)
+    return declared_global, declared_nonlocal
 
 
 def _own_statements(body: list):
