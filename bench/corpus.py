@@ -3,6 +3,7 @@
     python bench/corpus.py [--packages torchvision,timm,smp,torch] [--cache bench/.corpus]
                            [--json-out FILE] [--timing] [--timeout 60] [--shapelint-src DIR]
                            [--extend-select SL203] [--concrete 224] [--input 1,224,224,3]
+                           [--check-prune]
 
 For each pinned package it downloads the wheel once (``pip download --no-deps``, into
 ``CACHE/wheels``), unpacks its ``.py`` files (into ``CACHE/src/NAME``), runs shapelint in-process
@@ -14,6 +15,10 @@ Nothing here imports the analysed packages: only their source text is read.
 
 ``--timing`` also times, per file of the torchvision + timm model code, shapelint vs
 ``libcst.parse_module`` alone vs ``ast.parse`` alone, and lists the slowest files.
+
+``--check-prune`` lints every file of the chosen packages twice, parsed whole and pruned
+(``shapelint/prune.py``, whenever it applies), and lists the files whose findings or models
+(layers, shapes, positions) differ; it also prints the share of lines pruning leaves out.
 """
 
 from __future__ import annotations
@@ -322,6 +327,46 @@ def timing(cache: Path, timeout: int, top: int = 5) -> dict:
     return {"files": len(rows), "lines": lines, "totals": total, "rows": rows}
 
 
+def _observed(result) -> tuple:
+    """Findings and models as a user sees them (``shapes``), with positions."""
+    def shape(dims):
+        return None if dims is None else tuple(str(d) for d in dims)
+
+    span = result.positions.span if result.positions else None
+    models = [(m.name, m.framework, shape(m.input), m.input_source, span(m.site),
+               [(n.name, span(n.call_site), span(n.def_site), [shape(i) for i in n.inputs], shape(n.output),
+                 n.speculative, n.hint, [(p.kind, p.fatal, sorted((k, str(v)) for k, v in p.data.items()))
+                                         for p in n.problems]) for n in m.nodes])
+              for m in result.models]
+    return [(d.code, d.line, d.column, d.end_line, d.end_column, d.message) for d in result.diagnostics], models
+
+
+def check_prune(names: list, cache: Path) -> int:
+    """Files whose findings or models differ between the whole and the pruned parse."""
+    from shapelint.api import lint_source
+    from shapelint.frontends import FUNCTION_ROOTS, IMPORT_ROOTS
+    from shapelint.prune import prune
+
+    differ = files = lines = kept = 0
+    for name in names:
+        src = fetch(name, cache)
+        for path in files_of(name, src):
+            data = path.read_bytes()
+            files += 1
+            pruned = prune(data, IMPORT_ROOTS, always=True, function_roots=FUNCTION_ROOTS)
+            lines += data.count(b"\n") + 1
+            kept += pruned.kept_lines if pruned else data.count(b"\n") + 1
+            if pruned is None:
+                continue
+            whole = _observed(lint_source(data, str(path), want_models=True, prune="never"))
+            if _observed(lint_source(data, str(path), want_models=True, prune="always")) != whole:
+                differ += 1
+                print(f"  differs when pruned: {name}:{path.relative_to(src)}")
+    print(f"== pruning: {files} files, {lines} lines, {kept} parsed when pruned ({100 * kept / max(lines, 1):.1f}%),"
+          f" {differ} files differ")
+    return differ
+
+
 def describe_source(src: Path) -> str:
     """The commit (and whether the tree is modified) of the shapelint being measured."""
     try:
@@ -342,6 +387,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", default=str(REPO / "bench" / ".corpus"), help="download/unpack directory")
     parser.add_argument("--json-out", help="write every finding and crash here (JSON)")
     parser.add_argument("--timing", action="store_true", help="also time shapelint vs libcst vs ast per file")
+    parser.add_argument("--check-prune", action="store_true",
+                        help="only compare findings and models of whole vs pruned parses, file by file")
     parser.add_argument("--timeout", type=int, default=60, help="seconds per file before it counts as a crash")
     parser.add_argument("--extend-select", default="", help="extra rule codes to enable, e.g. SL203")
     parser.add_argument("--concrete", type=int, metavar="SIZE",
@@ -362,6 +409,8 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in PACKAGES]
     if unknown:
         parser.error(f"unknown package(s): {', '.join(unknown)}")
+    if args.check_prune:
+        return 1 if check_prune(names, cache) else 0
     given = None
     if args.input:
         from shapelint.frontends.base import parse_shape

@@ -110,10 +110,22 @@ def main():
     t_ast = timed(lambda: [ast.parse(d) for d in datas])
     t_cst = timed(lambda: [libcst.parse_module(d) for d in datas])
     t_lint = timed(lambda: [lint_source(d, f) for f, d in zip(files, datas)])
+    t_whole = timed(lambda: [lint_source(d, f, prune="never") for f, d in zip(files, datas)])
     print("| what | seconds | files/s | MB/s |\n|---|---|---|---|")
-    for name, t in (("ast.parse", t_ast), ("libcst.parse_module", t_cst), ("shapelint (in-process)", t_lint)):
+    for name, t in (("ast.parse", t_ast), ("libcst.parse_module", t_cst), ("shapelint (in-process)", t_lint),
+                    ("shapelint, whole files (prune='never')", t_whole)):
         print(f"| {name} | {t:.2f} | {len(files) / t:.0f} | {megabytes / t:.2f} |")
-    print(f"\nshapelint / LibCST parse = {t_lint / t_cst:.2f}")
+    print(f"\nshapelint / LibCST parse = {t_lint / t_cst:.2f} (whole files: {t_whole / t_cst:.2f})")
+    from shapelint.frontends import FUNCTION_ROOTS, IMPORT_ROOTS
+    from shapelint.prune import prune
+
+    lines = sum(d.count(b"\n") + 1 for d in datas)
+    parsed = {}
+    for always in (False, True):
+        pruned = [prune(d, IMPORT_ROOTS, always, FUNCTION_ROOTS) for d in datas]
+        parsed[always] = sum(p.kept_lines if p else d.count(b"\n") + 1 for p, d in zip(pruned, datas))
+    print(f"lines parsed: {100 * parsed[False] / lines:.1f}% of {lines} (pruning wherever it can: "
+          f"{100 * parsed[True] / lines:.1f}%)")
 
     listing = tmp / "tree"
     listing.mkdir()

@@ -124,14 +124,20 @@ def inputs_for(settings: Settings, path: str) -> dict:
 
 
 def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings | None = None,
-                want_models: bool = False, line_map: list | None = None) -> FileResult:
+                want_models: bool = False, line_map: list | None = None, prune: str = "auto") -> FileResult:
+    """``prune``: ``"auto"`` leaves statements no model can need out of the parse when that pays
+    (``shapelint/prune.py``), ``"always"`` whenever it can, ``"never"`` parses the whole file;
+    findings and models are the same in every mode."""
     settings = settings or Settings()
     text_bytes = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
     if not want_models and not FRAMEWORK_HINT.search(text_bytes) and b"\x00" not in text_bytes:
         # Nothing to analyse; still report files that do not parse, as the contract promises.
         if _looks_parseable(text_bytes):
             return FileResult(path, [])
-    module = parse_source(source)
+    module = _parse_pruned(source, text_bytes, prune == "always") if prune != "never" else None
+    pruned = module is not None
+    if not pruned:
+        module = parse_source(source)
     if isinstance(module, ParseFailure):
         diags = []
         if settings.enabled("SL000") and not any("SL000".startswith(p) for p in settings.ignored_in(path)):
@@ -145,7 +151,7 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
     from shapelint import frontends
 
     try:
-        models = frontends.analyse(module, inputs_for(settings, path))
+        models = frontends.analyse(module, inputs_for(settings, path), code_text if pruned else None)
     except RecursionError:
         models = []
     positions = Positions(module)
@@ -173,6 +179,20 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
             diags.append(diag)
     diags.sort(key=lambda d: (d.line, d.column, d.code))
     return FileResult(path, diags, models if want_models else [], positions)
+
+
+def _parse_pruned(source: bytes | str, data: bytes, always: bool):
+    """The module parsed without the statements no model can need (``shapelint/prune.py``);
+    None to parse the whole file instead, as when the pruned source does not parse."""
+    from shapelint.frontends import FUNCTION_ROOTS, IMPORT_ROOTS
+    from shapelint.prune import prune
+
+    pruned = prune(data, IMPORT_ROOTS, always, FUNCTION_ROOTS)
+    if pruned is None:
+        return None
+    text = pruned.source if isinstance(source, bytes) else pruned.source.decode("utf-8", "surrogatepass")
+    module = parse_source(text)
+    return None if isinstance(module, ParseFailure) else module
 
 
 def _cell_spans(span_of, line_map):

@@ -2,7 +2,7 @@
 
 ``FRONTENDS`` maps a frontend module to the import roots that make it worth running; a file
 that imports none of them is never interpreted.  Each frontend module exposes
-``analyse(module, inputs) -> list[Model]``.
+``analyse(module, inputs, text=None) -> list[Model]``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ FRONTENDS = (
     ("shapelint.frontends.tfnn", ("tensorflow",)),
 )
 IMPORT_ROOTS = tuple(sorted({root for _, roots in FRONTENDS for root in roots}))
+# Roots whose frontend also analyses every module-level function the file never calls, on a
+# tensor argument (tf.nn's ``analyse_uncalled``): such a function may be a model without naming
+# the framework (``def proj(x): return x @ x``), so pruning keeps every function there.
+FUNCTION_ROOTS = ("tensorflow",)
 
 
 def imported_roots(module: cst.Module) -> set:
@@ -48,10 +52,11 @@ def imported_roots(module: cst.Module) -> set:
     return roots
 
 
-def analyse(module: cst.Module, inputs: dict) -> list:
+def analyse(module: cst.Module, inputs: dict, text: str | None = None) -> list:
+    """``text``: the file's source, when ``module`` was parsed from a pruned copy of it."""
     roots = imported_roots(module)
     models = []
     for name, wanted in FRONTENDS:
         if roots.intersection(wanted):
-            models.extend(importlib.import_module(name).analyse(module, inputs))
+            models.extend(importlib.import_module(name).analyse(module, inputs, text))
     return models

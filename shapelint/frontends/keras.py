@@ -275,8 +275,9 @@ def _shape_value(shape, batch=True, keep_none=False):
 class KerasFrontend(FrameworkHooks):
     framework = FRAMEWORK
 
-    def __init__(self, module: cst.Module, inputs: dict | None = None):
+    def __init__(self, module: cst.Module, inputs: dict | None = None, text: str | None = None):
         self.module = module
+        self.text = text  # the file's source: the module may have been parsed from a pruned copy
         self.inputs = inputs or {}
         self.interp = Interpreter(module, self)
         self.current: Model | None = None
@@ -305,7 +306,8 @@ class KerasFrontend(FrameworkHooks):
                 value.model.name = name
         functions = [(n, v) for n, v in self.interp.globals.items() if isinstance(v, Function) and v.owner is None]
         classes = [c for c in self.interp.classes if self.is_keras_class(c) and id(c) not in self.modelled_classes]
-        called = _called_names(self.module) if functions or classes else set()
+        called = _called_names(self.text if self.text is not None else self.module.code) \
+            if functions or classes else set()
         for name, value in functions:
             if name not in called:
                 self._run_model(Model(name, FRAMEWORK, value.node, input_source="script"),
@@ -1096,16 +1098,16 @@ def _symbolic_input(first) -> tuple | None:
 _CALL = re.compile(r"(\bdef\s+|\bclass\s+)?\b([A-Za-z_]\w*)\s*\(")
 
 
-def _called_names(module: cst.Module) -> set:
-    """Names the module calls anywhere (over-approximated: a match in a string counts too).
+def _called_names(text: str) -> set:
+    """Names the file calls anywhere (over-approximated: a match in a string counts too).
 
-    A text scan of the regenerated code: a LibCST visitor over a large file costs more than
-    parsing it, and erring towards "called" only makes the analysis skip a probe run."""
-    return {m.group(2) for m in _CALL.finditer(module.code) if not m.group(1)}
+    A text scan of the source: a LibCST visitor over a large file costs more than parsing it,
+    and erring towards "called" only makes the analysis skip a probe run."""
+    return {m.group(2) for m in _CALL.finditer(text) if not m.group(1)}
 
 
-def analyse(module: cst.Module, inputs: dict | None = None) -> list[Model]:
-    return KerasFrontend(module, inputs).run()
+def analyse(module: cst.Module, inputs: dict | None = None, text: str | None = None) -> list[Model]:
+    return KerasFrontend(module, inputs, text).run()
 
 
 __all__ = ["KerasFrontend", "analyse", "keras_kind", "keras_path"]

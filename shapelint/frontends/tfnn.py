@@ -624,7 +624,7 @@ def _symbolic_input(first) -> tuple | None:
     return None
 
 
-def analyse(module: cst.Module, inputs: dict | None = None) -> list[Model]:
+def analyse(module: cst.Module, inputs: dict | None = None, text: str | None = None) -> list[Model]:
     return TfNNFrontend(module, inputs).run()
 
 

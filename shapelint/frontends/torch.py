@@ -1032,7 +1032,7 @@ def _callable_bare(func: Function) -> bool:
                + list(params.kwonly_params))
 
 
-def analyse(module: cst.Module, inputs: dict | None = None) -> list[Model]:
+def analyse(module: cst.Module, inputs: dict | None = None, text: str | None = None) -> list[Model]:
     return TorchFrontend(module, inputs).run()
 
 
