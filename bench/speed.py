@@ -31,6 +31,17 @@ def generated_sequential(layers: int) -> str:
             + "\n".join(body) + "\n)\ny = model(torch.randn(1, 3, 32, 32))\n")
 
 
+def generated_functional(layers: int) -> str:
+    """A Keras functional model: a chain of 'same' convolutions with a residual add every 4."""
+    body = ["import keras", "from keras import layers", "", "inputs = keras.Input((32, 32, 8))", "x = inputs"]
+    for i in range(layers):
+        body.append(f"x = layers.Conv2D(8, 3, padding='same', name='c{i}')(x)")
+        if i % 4 == 3:
+            body.append("x = layers.Add()([x, inputs])")
+    body.append("model = keras.Model(inputs, x)")
+    return "\n".join(body) + "\n"
+
+
 def generated_module(i: int) -> str:
     return f'''import torch
 import torch.nn as nn
@@ -173,6 +184,14 @@ def main():
     print("| layers | lines | parse s | shapelint s | ratio |\n|---|---|---|---|---|")
     for layers in (10, 100, 1000) + (() if args.quick else (10000,)):
         text = generated_sequential(layers)
+        tp = timed(lambda: libcst.parse_module(text), 2)
+        tl = timed(lambda: lint_source(text, "gen.py"), 2)
+        print(f"| {layers} | {text.count(chr(10))} | {tp:.3f} | {tl:.3f} | {tl / tp:.2f} |")
+
+    print("\n# Scaling with model size (one generated Keras functional model)")
+    print("| layers | lines | parse s | shapelint s | ratio |\n|---|---|---|---|---|")
+    for layers in (10, 100, 1000) + (() if args.quick else (10000,)):
+        text = generated_functional(layers)
         tp = timed(lambda: libcst.parse_module(text), 2)
         tl = timed(lambda: lint_source(text, "gen.py"), 2)
         print(f"| {layers} | {text.count(chr(10))} | {tp:.3f} | {tl:.3f} | {tl / tp:.2f} |")
