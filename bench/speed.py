@@ -180,21 +180,15 @@ def main():
     if torch.returncode == 0:
         print(f"| python -c 'import torch' | {time.perf_counter() - start:.3f} |")
 
-    print("\n# Scaling with model size (one generated nn.Sequential)")
-    print("| layers | lines | parse s | shapelint s | ratio |\n|---|---|---|---|---|")
-    for layers in (10, 100, 1000) + (() if args.quick else (10000,)):
-        text = generated_sequential(layers)
-        tp = timed(lambda: libcst.parse_module(text), 2)
-        tl = timed(lambda: lint_source(text, "gen.py"), 2)
-        print(f"| {layers} | {text.count(chr(10))} | {tp:.3f} | {tl:.3f} | {tl / tp:.2f} |")
-
-    print("\n# Scaling with model size (one generated Keras functional model)")
-    print("| layers | lines | parse s | shapelint s | ratio |\n|---|---|---|---|---|")
-    for layers in (10, 100, 1000) + (() if args.quick else (10000,)):
-        text = generated_functional(layers)
-        tp = timed(lambda: libcst.parse_module(text), 2)
-        tl = timed(lambda: lint_source(text, "gen.py"), 2)
-        print(f"| {layers} | {text.count(chr(10))} | {tp:.3f} | {tl:.3f} | {tl / tp:.2f} |")
+    for title, generate in (("one generated nn.Sequential", generated_sequential),
+                            ("one generated Keras functional model", generated_functional)):
+        print(f"\n# Scaling with model size ({title})")
+        print("| layers | lines | parse s | shapelint s | ratio |\n|---|---|---|---|---|")
+        for layers in (10, 100, 1000) + (() if args.quick else (10000,)):
+            text = generate(layers)
+            tp = timed(lambda: libcst.parse_module(text), 2)
+            tl = timed(lambda: lint_source(text, "gen.py"), 2)
+            print(f"| {layers} | {text.count(chr(10))} | {tp:.3f} | {tl:.3f} | {tl / tp:.2f} |")
 
     print("\n# Scaling with file count (generated modules, in-process)")
     print("| files | seconds | per file ms |\n|---|---|---|")
