@@ -124,14 +124,20 @@ def inputs_for(settings: Settings, path: str) -> dict:
 
 
 def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings | None = None,
-                want_models: bool = False, line_map: list | None = None) -> FileResult:
+                want_models: bool = False, line_map: list | None = None, parser=None) -> FileResult:
+    """``parser``: a ``shapelint.incremental.IncrementalParser`` that saw the document's previous
+    versions (the language server keeps one per document); it reuses their unchanged statements."""
     settings = settings or Settings()
     text_bytes = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
     if not want_models and not FRAMEWORK_HINT.search(text_bytes) and b"\x00" not in text_bytes:
         # Nothing to analyse; still report files that do not parse, as the contract promises.
         if _looks_parseable(text_bytes):
             return FileResult(path, [])
-    module = parse_source(source)
+    positions = None
+    if parser is not None and isinstance(source, str):
+        module, positions = parser.parse_with_positions(source)
+    else:
+        module = parse_source(source)
     if isinstance(module, ParseFailure):
         diags = []
         if settings.enabled("SL000") and not any("SL000".startswith(p) for p in settings.ignored_in(path)):
@@ -148,7 +154,7 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
         models = frontends.analyse(module, inputs_for(settings, path))
     except RecursionError:
         models = []
-    positions = Positions(module)
+    positions = positions or Positions(module)
     findings = []
     for model in models:
         findings.extend(model_findings(model))

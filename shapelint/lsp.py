@@ -7,6 +7,8 @@ Imported only by ``shapelint lsp``; pygls is an optional extra.
 from __future__ import annotations
 
 import asyncio
+import gc
+from contextlib import contextmanager
 from pathlib import Path
 
 from lsprotocol import types
@@ -16,6 +18,7 @@ from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 from shapelint import __version__
 from shapelint.api import NOQA, FileResult, Settings, lint_source
 from shapelint.catalogue import catalogue_dir
+from shapelint.incremental import IncrementalParser
 from shapelint.shapes.dims import format_shape
 
 DEBOUNCE_SECONDS = 0.3
@@ -56,6 +59,7 @@ class ShapelintServer(LanguageServer):
         super().__init__("shapelint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self._results: dict = {}  # uri -> (version, FileResult)
         self._pending: dict = {}  # uri -> debounced lint task
+        self._parsers: dict = {}  # uri -> IncrementalParser: a keystroke re-parses one statement, not the file
 
     def result(self, uri: str) -> FileResult | None:
         """The lint result of the document's current text, computed once per version."""
@@ -66,7 +70,12 @@ class ShapelintServer(LanguageServer):
         if cached and cached[0] == document.version and document.version is not None:
             return cached[1]
         try:
-            result = lint_source(document.source, document.path, _settings_for(document.path), want_models=True)
+            parser = self._parsers.get(uri)
+            if parser is None:
+                parser = self._parsers[uri] = IncrementalParser()
+            with _collection_deferred():
+                result = lint_source(document.source, document.path, _settings_for(document.path),
+                                     want_models=True, parser=parser)
         except Exception as error:  # one odd file must not take the editor's server down
             self.window_log_message(types.LogMessageParams(
                 type=types.MessageType.Error, message=f"shapelint: internal error on {document.path}: {error!r}"))
@@ -106,6 +115,7 @@ class ShapelintServer(LanguageServer):
         if pending:
             pending.cancel()
         self._results.pop(uri, None)
+        self._parsers.pop(uri, None)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     def layer_lines(self, uri: str) -> dict:
@@ -128,6 +138,32 @@ class ShapelintServer(LanguageServer):
                     seen.add(key)
                     lines.setdefault(where.start.line, []).append(entry)
         return lines
+
+
+@contextmanager
+def _collection_deferred():
+    """No cyclic garbage collection while a keystroke waits for its diagnostics: a full collection
+    walks every live tree and result (tens of milliseconds), and runs as soon as the lint is done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _freeze_startup_objects() -> None:
+    """Imported modules, classes and the protocol's converters live as long as the server: keep
+    them out of every later collection, which then walks only the documents' trees and results."""
+    import importlib
+
+    from shapelint import frontends
+
+    for name, _ in frontends.FRONTENDS:
+        importlib.import_module(name)
+    gc.collect()
+    gc.freeze()
 
 
 def _shape(shape) -> str:
@@ -212,4 +248,5 @@ def code_actions(ls: ShapelintServer, params: types.CodeActionParams) -> list[ty
 
 
 def serve() -> None:
+    _freeze_startup_objects()
     server.start_io()
