@@ -1,9 +1,17 @@
 """Language server latency: keystroke (didChange) to publishDiagnostics on a ~1,000-line model file.
 
-    python bench/lsp_latency.py [--edits N]
+    python bench/lsp_latency.py [--edits N] [--blocks N]
 
-Prints the median and worst latency with the server's debounce subtracted, next to LibCST's parse
-time for the same text (the floor a LibCST-based server cannot go below).
+Prints LibCST's parse time for the text (what a LibCST-based server would pay to re-parse it),
+then, per kind of edit, the median and worst latency with the server's debounce subtracted and
+median / parse:
+
+- ``default``: the whole text sent again with a constructor default changed in the first class
+  (every other version introduces a channel mismatch, so half of them publish a diagnostic);
+- ``class body``: a range edit inside one class in the middle of the file, the way editors send
+  keystrokes, alternating a channel mismatch and its fix;
+- ``typing``: a new line typed into that class one character per version, a few of them syntax
+  errors (SL000).
 """
 
 from __future__ import annotations
@@ -45,7 +53,26 @@ def model_file(blocks: int) -> str:
     return "\n".join(lines)
 
 
-async def measure(text: str, edits: int) -> list:
+def class_body_edits(text: str, block: int, edits: int) -> list:
+    """Range edits in Block<block>.__init__: `channels)` <-> `channels + 1)` in its second BatchNorm."""
+    line = text.splitlines().index(f"class Block{block}(nn.Module):") + 6
+    column = len("        self.bn2 = nn.BatchNorm2d(channels")
+    return [((line, column, line, column), " + 1") if i % 2 == 0 else ((line, column, line, column + 4), "")
+            for i in range(edits)]
+
+
+def typing_edits(text: str, block: int) -> list:
+    """A new line typed into Block<block>.forward: Enter (the editor indents), then one character
+    per version; `out =` and `out = out *` do not parse."""
+    line = text.splitlines().index(f"class Block{block}(nn.Module):") + 10
+    end = len(text.splitlines()[line])
+    typed = "out = out * 2"
+    return [((line, end, line, end), "\n        ")] + [((line + 1, 8 + i, line + 1, 8 + i), typed[i])
+                                                      for i in range(len(typed))]
+
+
+async def measure(text: str, versions: list) -> list:
+    """Latencies of the versions, each a whole text or a ((line, char, end line, end char), new text)."""
     from lsprotocol import types
     from pygls.lsp.client import LanguageClient
 
@@ -70,12 +97,18 @@ async def measure(text: str, edits: int) -> list:
         text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
     await asyncio.wait_for(published.get(), 60)
     latencies = []
-    for version in range(2, edits + 2):
-        edited = text.replace("channels=16", f"channels={16 + version % 2}", 1)
+    for version, change in enumerate(versions, start=2):
+        if isinstance(change, str):
+            change = types.TextDocumentContentChangeWholeDocument(text=change)
+        else:
+            (line, character, end_line, end_character), new_text = change
+            change = types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line=line, character=character),
+                                  end=types.Position(line=end_line, character=end_character)), text=new_text)
         sent = time.perf_counter()
         client.text_document_did_change(types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)]))
+            content_changes=[change]))
         received = await asyncio.wait_for(published.get(), 60)
         latencies.append(received - sent - DEBOUNCE_SECONDS)
     await client.shutdown_async(None)
@@ -92,12 +125,20 @@ def main():
     import libcst
 
     text = model_file(args.blocks)
-    parse = min(_timed(lambda: libcst.parse_module(text)) for _ in range(3))
-    latencies = asyncio.run(measure(text, args.edits))
+    parse = min(_timed(lambda: libcst.parse_module(text)) for _ in range(5))
     print(f"file: {text.count(chr(10))} lines; LibCST parse {parse * 1000:.0f} ms")
-    print(f"didChange -> publishDiagnostics (debounce subtracted), {len(latencies)} edits: "
-          f"median {statistics.median(latencies) * 1000:.0f} ms, worst {max(latencies) * 1000:.0f} ms, "
-          f"median / parse = {statistics.median(latencies) / parse:.2f}")
+    middle = args.blocks // 2
+    scenarios = {
+        "default": [text.replace("channels=16", f"channels={16 + version % 2}", 1)
+                    for version in range(2, args.edits + 2)],
+        "class body": class_body_edits(text, middle, args.edits),
+        "typing": typing_edits(text, middle),
+    }
+    for name, versions in scenarios.items():
+        latencies = asyncio.run(measure(text, versions))
+        print(f"didChange -> publishDiagnostics, {name} ({len(latencies)} edits, debounce subtracted): "
+              f"median {statistics.median(latencies) * 1000:.0f} ms, worst {max(latencies) * 1000:.0f} ms, "
+              f"median / parse = {statistics.median(latencies) / parse:.2f}")
 
 
 def _timed(func) -> float:
