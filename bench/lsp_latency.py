@@ -2,9 +2,9 @@
 
     python bench/lsp_latency.py [--edits N] [--blocks N]
 
-Prints LibCST's parse time for the text (what a LibCST-based server would pay to re-parse it),
-then, per kind of edit, the median and worst latency with the server's debounce subtracted and
-median / parse:
+Prints, per kind of edit, LibCST's parse time for the text (what a LibCST-based server would pay
+to re-parse it; the median of one parse before each edit, so that it sees the same load as the
+server), the median and worst latency with the server's debounce subtracted, and median / parse:
 
 - ``default``: the whole text sent again with a constructor default changed in the first class
   (every other version introduces a channel mismatch, so half of them publish a diagnostic);
@@ -71,8 +71,12 @@ def typing_edits(text: str, block: int) -> list:
                                                       for i in range(len(typed))]
 
 
-async def measure(text: str, versions: list) -> list:
-    """Latencies of the versions, each a whole text or a ((line, char, end line, end char), new text)."""
+async def measure(text: str, versions: list) -> tuple:
+    """(latencies, parse times): for each version, a whole text or a ((line, char, end line, end
+    char), new text), the time from didChange to publishDiagnostics minus the debounce, and
+    LibCST's parse time for the text measured just before (the server idle), so that both see the
+    same load on a shared machine."""
+    import libcst
     from lsprotocol import types
     from pygls.lsp.client import LanguageClient
 
@@ -96,8 +100,9 @@ async def measure(text: str, versions: list) -> list:
     client.text_document_did_open(types.DidOpenTextDocumentParams(
         text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
     await asyncio.wait_for(published.get(), 60)
-    latencies = []
+    latencies, parses = [], []
     for version, change in enumerate(versions, start=2):
+        parses.append(_timed(lambda: libcst.parse_module(text)))
         if isinstance(change, str):
             change = types.TextDocumentContentChangeWholeDocument(text=change)
         else:
@@ -114,7 +119,7 @@ async def measure(text: str, versions: list) -> list:
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
-    return latencies
+    return latencies, parses
 
 
 def main():
@@ -122,11 +127,8 @@ def main():
     parser.add_argument("--edits", type=int, default=10)
     parser.add_argument("--blocks", type=int, default=70, help="model blocks (14 lines each)")
     args = parser.parse_args()
-    import libcst
-
     text = model_file(args.blocks)
-    parse = min(_timed(lambda: libcst.parse_module(text)) for _ in range(5))
-    print(f"file: {text.count(chr(10))} lines; LibCST parse {parse * 1000:.0f} ms")
+    print(f"file: {text.count(chr(10))} lines")
     middle = args.blocks // 2
     scenarios = {
         "default": [text.replace("channels=16", f"channels={16 + version % 2}", 1)
@@ -135,10 +137,11 @@ def main():
         "typing": typing_edits(text, middle),
     }
     for name, versions in scenarios.items():
-        latencies = asyncio.run(measure(text, versions))
-        print(f"didChange -> publishDiagnostics, {name} ({len(latencies)} edits, debounce subtracted): "
-              f"median {statistics.median(latencies) * 1000:.0f} ms, worst {max(latencies) * 1000:.0f} ms, "
-              f"median / parse = {statistics.median(latencies) / parse:.2f}")
+        latencies, parses = asyncio.run(measure(text, versions))
+        parse = statistics.median(parses)
+        print(f"{name} ({len(latencies)} edits): LibCST parse {parse * 1000:.0f} ms; didChange -> "
+              f"publishDiagnostics (debounce subtracted) median {statistics.median(latencies) * 1000:.0f} ms, "
+              f"worst {max(latencies) * 1000:.0f} ms; median / parse = {statistics.median(latencies) / parse:.2f}")
 
 
 def _timed(func) -> float:

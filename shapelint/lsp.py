@@ -22,6 +22,10 @@ from shapelint.incremental import IncrementalParser
 from shapelint.shapes.dims import format_shape
 
 DEBOUNCE_SECONDS = 0.3
+# Full garbage collections walk every live tree and result (tens of milliseconds on a large file):
+# they run once the user has paused this long, or right after a publish when typing never pauses.
+IDLE_COLLECTION_SECONDS = 1.0
+LINTS_BETWEEN_COLLECTIONS = 20
 SEVERITIES = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
               "info": types.DiagnosticSeverity.Information}
 
@@ -60,6 +64,8 @@ class ShapelintServer(LanguageServer):
         self._results: dict = {}  # uri -> (version, FileResult)
         self._pending: dict = {}  # uri -> debounced lint task
         self._parsers: dict = {}  # uri -> IncrementalParser: a keystroke re-parses one statement, not the file
+        self._idle_collection = None  # the timer of the next full garbage collection
+        self._lints_since_collection = 0
 
     def result(self, uri: str) -> FileResult | None:
         """The lint result of the document's current text, computed once per version."""
@@ -89,6 +95,22 @@ class ShapelintServer(LanguageServer):
         diagnostics = [self.to_lsp(document, d) for d in result.diagnostics] if result else []
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, version=document.version, diagnostics=diagnostics))
+        self._collect_later()
+
+    def _collect_later(self) -> None:
+        self._lints_since_collection += 1
+        if self._idle_collection is not None:
+            self._idle_collection.cancel()
+            self._idle_collection = None
+        if self._lints_since_collection >= LINTS_BETWEEN_COLLECTIONS:
+            self._collect()  # the diagnostics are out already
+        else:
+            self._idle_collection = asyncio.get_event_loop().call_later(IDLE_COLLECTION_SECONDS, self._collect)
+
+    def _collect(self) -> None:
+        self._idle_collection = None
+        self._lints_since_collection = 0
+        gc.collect()
 
     def to_lsp(self, document, diag) -> types.Diagnostic:
         href = _rule_doc_uri(diag.code)
@@ -99,6 +121,9 @@ class ShapelintServer(LanguageServer):
             source="shapelint")
 
     def schedule(self, uri: str) -> None:
+        if self._idle_collection is not None:  # the user is typing: not now
+            self._idle_collection.cancel()
+            self._idle_collection = None
         pending = self._pending.pop(uri, None)
         if pending:
             pending.cancel()
@@ -142,8 +167,7 @@ class ShapelintServer(LanguageServer):
 
 @contextmanager
 def _collection_deferred():
-    """No cyclic garbage collection while a keystroke waits for its diagnostics: a full collection
-    walks every live tree and result (tens of milliseconds), and runs as soon as the lint is done."""
+    """No garbage collection at all while a keystroke waits for its diagnostics."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -153,9 +177,11 @@ def _collection_deferred():
             gc.enable()
 
 
-def _freeze_startup_objects() -> None:
-    """Imported modules, classes and the protocol's converters live as long as the server: keep
-    them out of every later collection, which then walks only the documents' trees and results."""
+def _prepare_collector() -> None:
+    """Imported modules, classes and the protocol's converters live as long as the server: frozen,
+    they stay out of every later collection, which then walks only the documents' trees and
+    results.  Full collections no longer start on their own but when the user pauses
+    (``ShapelintServer._collect_later``); the young generations still do."""
     import importlib
 
     from shapelint import frontends
@@ -164,6 +190,8 @@ def _freeze_startup_objects() -> None:
         importlib.import_module(name)
     gc.collect()
     gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 1_000_000)
 
 
 def _shape(shape) -> str:
@@ -248,5 +276,5 @@ def code_actions(ls: ShapelintServer, params: types.CodeActionParams) -> list[ty
 
 
 def serve() -> None:
-    _freeze_startup_objects()
+    _prepare_collector()
     server.start_io()
