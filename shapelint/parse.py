@@ -107,13 +107,16 @@ class Positions:
     Without a layout the whole module's table is computed at the first question.  With one (from
     ``shapelint.incremental``) each chunk of statements has its own table, with lines counted from
     the chunk's start, kept across versions as long as the chunk's text is unchanged; a question
-    computes the tables of the chunks before the node's only once.
+    computes the tables of the chunks up to the node's, once.
     """
 
     def __init__(self, module: cst.Module, layout=None):
         self._module = module
         self._layout = layout
         self._table = None
+        self._placed: list = []  # (table, line offset) of the layout's first chunks, in order
+        self._next_offset = 0  # the line offset of the first chunk not in _placed
+        self._last = 0  # where the last node was found: the next is often in the same chunk
 
     def span(self, node) -> Span:
         if isinstance(node, Span):
@@ -124,19 +127,34 @@ class Positions:
         return Span(pos.start.line + offset, pos.start.column + 1, pos.end.line + offset, pos.end.column + 1)
 
     def _find(self, node) -> tuple:
-        if self._layout is not None and node is not self._module:
-            module, offset = self._module, 0
-            for chunk in self._layout.chunks:
-                table, lines = chunk.positions(module.default_indent, module.default_newline)
-                pos = table.get(node)
-                if pos is not None:
-                    return pos, offset
-                offset += lines
-            return None, 0
-        if self._table is None:
-            self._table = position_table((self._module,), self._module.default_indent,
-                                         self._module.default_newline)[0]
-        return self._table.get(node), 0
+        if self._layout is None or node is self._module:
+            if self._table is None:
+                self._table = position_table((self._module,), self._module.default_indent,
+                                             self._module.default_newline)[0]
+            return self._table.get(node), 0
+        # A node belongs to one chunk only (a parse makes a new object for every node).
+        placed = self._placed
+        if placed:
+            table, offset = placed[self._last]
+            pos = table.get(node)
+            if pos is not None:
+                return pos, offset
+        for index, (table, offset) in enumerate(placed):
+            pos = table.get(node)
+            if pos is not None:
+                self._last = index
+                return pos, offset
+        chunks, module = self._layout.chunks, self._module
+        while len(placed) < len(chunks):
+            offset = self._next_offset
+            table, lines = chunks[len(placed)].positions(module.default_indent, module.default_newline)
+            placed.append((table, offset))
+            self._next_offset = offset + lines
+            pos = table.get(node)
+            if pos is not None:
+                self._last = len(placed) - 1
+                return pos, offset
+        return None, 0
 
     def line(self, node) -> int:
         return self.span(node).line
