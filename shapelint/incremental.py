@@ -9,20 +9,22 @@ others, and assembles a module equal to what ``parse_source`` returns for the wh
 nodes (``deep_equals``), the same ``.code``, the same positions.  Whenever that equality is not
 certain it parses the whole text instead.
 
-Why chunks parse alone exactly as in the file:
+Why a chunk parsed on its own gives the nodes the whole parse gives:
 
 - A chunk starts at the beginning of a line, at column 0, with the tokenizer at top level: no
   open bracket, string or backslash continuation, and nothing indented.  A boundary is used only
   where the previous statement's last line does not end in a backslash and every line between the
   two statements is empty or a comment starting at column 0.  LibCST gives such lines to the
   next statement's ``leading_lines`` (a block's footer only takes lines indented at the block's
-  level); parsed alone, a chunk puts them in its module header, which we move back.
+  level), and so it does when the chunk follows a throwaway ``if`` block (below).  The first
+  chunk is parsed as it stands: its leading comments are the module's header.
 - LibCST writes ``None`` for an indent or a newline equal to the module's default (the first
-  INDENT token's indent, the first newline).  A chunk parsed alone has its own defaults; we keep
-  a chunk only when its defaults agree with the file's, so ``None`` means the same thing.
-- With the native parser (the only one since LibCST 1.x) the grammar does not depend on
-  ``from __future__`` imports; the features that changed the grammar of the old pure-Python
-  parser (``print_function``, ``barry_as_FLUFL``) make us parse the whole text anyway.
+  INDENT token's indent, the first newline of the text).  Every chunk but the first is parsed
+  after a throwaway ``if 1:`` block written with the file's defaults, so that they are the
+  chunk's defaults too; a chunk is reused only while the defaults it was made under still hold.
+- With LibCST's native parser the grammar does not depend on ``from __future__`` imports; the two
+  that changed the grammar of its old pure-Python parser (``print_function``, ``barry_as_FLUFL``)
+  make us parse the whole text anyway.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ FALLBACK_INDENT = "    "  # LibCST's default indent when a text has no indented 
 NEWLINE = re.compile(r"\r\n?|\n")
 INDENTED_CODE = re.compile(r"^[ \t]+[^ \t\r\n#]", re.MULTILINE)
 GRAMMAR_FUTURES = re.compile(r"\b(?:print_function|barry_as_FLUFL)\b")
+_DOUBTFUL = object()  # what _first_indent answers for a text it cannot tokenize
 
 
 @dataclass(eq=False)
@@ -137,8 +140,10 @@ class IncrementalParser:
                 if chunk is None:
                     return None
                 self.parsed += 1
-            if len(chunk.statements) != count or (index < len(spans) - 1 and (chunk.footer or not chunk.has_trailing_newline)):
+            if len(chunk.statements) != count:
                 return None
+            if index < len(spans) - 1 and (chunk.footer or not chunk.has_trailing_newline):
+                return None  # only the last chunk may end the file
             chunks.append(chunk)
         last = chunks[-1]
         module = cst.Module(body=tuple(stmt for chunk in chunks for stmt in chunk.statements),
@@ -171,9 +176,6 @@ class IncrementalParser:
         return Layout(chunks)
 
 
-_DOUBTFUL = object()
-
-
 def _parse_chunk(text: str, first: bool, count: int, indent: str | None, defaults: tuple) -> Chunk | None:
     """Parses a chunk so that its nodes are the file's: after a throwaway `if` block that gives it
     the file's default indent and newline (LibCST takes the first of each), unless it starts the
@@ -188,6 +190,8 @@ def _parse_chunk(text: str, first: bool, count: int, indent: str | None, default
     made = (parsed.default_indent, parsed.default_newline)
     if len(statements) != count or not statements or (not first and parsed.header):
         return None
+    if not first and made != defaults:
+        return None
     if first and (made[1] != default_newline or (indent is not None and made[0] != default_indent)):
         return None
     return Chunk(text, first, tuple(statements), made, indent, header=parsed.header, footer=parsed.footer,
@@ -195,7 +199,8 @@ def _parse_chunk(text: str, first: bool, count: int, indent: str | None, default
 
 
 def _first_indent(text: str):
-    """The indent of the text's first INDENT token, None without one, _DOUBTFUL when it does not tokenize."""
+    """The indent of the text's first INDENT token; None without one; _DOUBTFUL when it does not
+    tokenize."""
     if not INDENTED_CODE.search(text):
         return None  # no line starts with whitespace then code: no INDENT token
     try:
