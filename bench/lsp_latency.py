@@ -1,6 +1,6 @@
 """Language server latency: keystroke (didChange) to publishDiagnostics on a ~1,000-line model file.
 
-    python bench/lsp_latency.py [--edits N] [--blocks N]
+    python bench/lsp_latency.py [--edits N] [--blocks N] [--breakdown]
 
 Prints, per kind of edit, LibCST's parse time for the text (what a LibCST-based server would pay
 to re-parse it; the median of one parse before each edit, so that it sees the same load as the
@@ -122,14 +122,78 @@ async def measure(text: str, versions: list) -> tuple:
     return latencies, parses
 
 
+def apply_edit(text: str, edit) -> str:
+    """A range edit applied as the server applies it (lines and characters; ASCII text here)."""
+    (line, character, end_line, end_character), new_text = edit
+    lines = text.split("\n")
+    start = sum(len(x) + 1 for x in lines[:line]) + character
+    end = sum(len(x) + 1 for x in lines[:end_line]) + end_character
+    return text[:start] + new_text + text[end:]
+
+
+def breakdown(text: str, edits: list) -> None:
+    """Where a keystroke's time goes inside the server, in process and with garbage collection
+    off (as the server lints): medians over the edits of each phase, then the same versions
+    through the whole-text path the server took before (parse, then MetadataWrapper positions)."""
+    import gc
+
+    import libcst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from shapelint import frontends
+    from shapelint.incremental import IncrementalParser
+    from shapelint.parse import parse_source
+    from shapelint.rules import model_findings
+
+    versions, current = [], text
+    for edit in edits:
+        current = apply_edit(current, edit)
+        versions.append(current)
+    parser = IncrementalParser()
+    parser.parse_with_positions(text)
+    phases: dict = {}
+
+    def timed(name, func):
+        start = time.perf_counter()
+        value = func()
+        phases.setdefault(name, []).append(time.perf_counter() - start)
+        return value
+
+    gc.collect()
+    gc.disable()
+    try:
+        for version in versions:
+            timed("LibCST parse_module (whole text)", lambda: libcst.parse_module(version))
+            module, positions = timed("incremental parse (ast.parse, changed chunks)",
+                                      lambda: parser.parse_with_positions(version))
+            if positions is None:
+                continue
+            timed("  of which ast.parse", lambda: __import__("ast").parse(version))
+            models = timed("analysis (frontends)", lambda: frontends.analyse(module, {}))
+            findings = timed("rules", lambda: [f for model in models for f in model_findings(model)])
+            timed("positions of the findings (changed chunks)", lambda: [positions.span(f.site) for f in findings])
+            if findings:
+                whole = parse_source(version)
+                timed("before: PositionProvider on the whole module",
+                      lambda: MetadataWrapper(whole, unsafe_skip_copy=True).resolve(PositionProvider))
+    finally:
+        gc.enable()
+    for name, times in phases.items():
+        print(f"  {name}: {statistics.median(times) * 1000:.1f} ms (median of {len(times)})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--edits", type=int, default=10)
     parser.add_argument("--blocks", type=int, default=70, help="model blocks (14 lines each)")
+    parser.add_argument("--breakdown", action="store_true", help="also time the phases of a keystroke in process")
     args = parser.parse_args()
     text = model_file(args.blocks)
     print(f"file: {text.count(chr(10))} lines")
     middle = args.blocks // 2
+    if args.breakdown:
+        print("class body, in process:")
+        breakdown(text, class_body_edits(text, middle, args.edits))
     scenarios = {
         "default": [text.replace("channels=16", f"channels={16 + version % 2}", 1)
                     for version in range(2, args.edits + 2)],
