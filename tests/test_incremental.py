@@ -220,6 +220,8 @@ def test_syntax_errors_are_reported_like_a_whole_parse_and_the_fix_is_incrementa
     "import torch\n\n\nclass A:\n    x = 1\r\n\nclass B:\n    y = 2\n",
     # a comment indented at the class body's level after its last statement belongs to the class
     "import torch\n\n\nclass A:\n    x = 1\n    # still A\n\nclass B:\n    y = 2\n",
+    # an encoding declaration: the text is already decoded, the module's encoding is utf-8 either way
+    "# -*- coding: latin-1 -*-\nimport torch\n\n\nclass A:\n    x = 1\n\n\nclass B:\n    y = 2\n",
     # mixed newlines: the module's default is the first one
     "import torch\r\n\n\nclass A:\n    x = 1\n\n\nclass B:\r\n    y = 2\n",
 ])
