@@ -230,3 +230,15 @@ def test_doubtful_texts_match_a_whole_parse(edited):
     parser.parse("import torch\n\n\nclass A:\n    x = 1\n\n\nclass B:\n    y = 2\n")
     parsed, positions = parser.parse_with_positions(edited)
     assert_same_as_whole_parse(edited, parsed, positions)
+
+
+@pytest.mark.parametrize("name", ["tricky", "tricky-crlf", "resnet"])
+def test_whole_module_positions_are_position_providers(name):
+    """Without a layout (the command line), positions come from the same codegen state as
+    LibCST's PositionProvider, minus MetadataWrapper's extra visit: the same table."""
+    from shapelint.parse import position_table
+
+    module = cst.parse_module(BASES[name])
+    reference = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    table, _ = position_table((module,), module.default_indent, module.default_newline)
+    assert table == dict(reference)
