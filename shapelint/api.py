@@ -124,19 +124,28 @@ def inputs_for(settings: Settings, path: str) -> dict:
 
 
 def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings | None = None,
-                want_models: bool = False, line_map: list | None = None, prune: str = "auto") -> FileResult:
+                want_models: bool = False, line_map: list | None = None, prune: str = "auto",
+                parser=None) -> FileResult:
     """``prune``: ``"auto"`` leaves statements no model can need out of the parse when that pays
     (``shapelint/prune.py``), ``"always"`` whenever it can, ``"never"`` parses the whole file;
-    findings and models are the same in every mode."""
+    findings and models are the same in every mode.
+
+    ``parser``: a ``shapelint.incremental.IncrementalParser`` that saw the document's previous
+    versions (the language server keeps one per document); it reuses their unchanged statements
+    and takes the place of pruning."""
     settings = settings or Settings()
     text_bytes = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
     if not want_models and not FRAMEWORK_HINT.search(text_bytes) and b"\x00" not in text_bytes:
         # Nothing to analyse; still report files that do not parse, as the contract promises.
         if _looks_parseable(text_bytes):
             return FileResult(path, [])
-    module = _parse_pruned(source, text_bytes, prune == "always") if prune != "never" else None
+    positions = None
+    incremental = parser is not None and isinstance(source, str)
+    module = _parse_pruned(source, text_bytes, prune == "always") if prune != "never" and not incremental else None
     pruned = module is not None
-    if not pruned:
+    if incremental:
+        module, positions = parser.parse_with_positions(source)
+    elif not pruned:
         module = parse_source(source)
     if isinstance(module, ParseFailure):
         diags = []
@@ -151,10 +160,11 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
     from shapelint import frontends
 
     try:
-        models = frontends.analyse(module, inputs_for(settings, path), code_text if pruned else None)
+        models = frontends.analyse(module, inputs_for(settings, path), code_text)
     except RecursionError:
         models = []
-    positions = Positions(module)
+    if positions is None:
+        positions = Positions(module)
     findings = []
     for model in models:
         findings.extend(model_findings(model))

@@ -7,6 +7,8 @@ Imported only by ``shapelint lsp``; pygls is an optional extra.
 from __future__ import annotations
 
 import asyncio
+import gc
+from contextlib import contextmanager
 from pathlib import Path
 
 from lsprotocol import types
@@ -16,9 +18,14 @@ from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 from shapelint import __version__
 from shapelint.api import NOQA, FileResult, Settings, lint_source
 from shapelint.catalogue import catalogue_dir
+from shapelint.incremental import IncrementalParser
 from shapelint.shapes.dims import format_shape
 
 DEBOUNCE_SECONDS = 0.3
+# Full garbage collections walk every live tree and result (tens of milliseconds on a large file):
+# they run once the user has paused this long, or right after a publish when typing never pauses.
+IDLE_COLLECTION_SECONDS = 1.0
+LINTS_BETWEEN_COLLECTIONS = 20
 SEVERITIES = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
               "info": types.DiagnosticSeverity.Information}
 
@@ -56,6 +63,9 @@ class ShapelintServer(LanguageServer):
         super().__init__("shapelint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self._results: dict = {}  # uri -> (version, FileResult)
         self._pending: dict = {}  # uri -> debounced lint task
+        self._parsers: dict = {}  # uri -> IncrementalParser: a keystroke re-parses one statement, not the file
+        self._idle_collection = None  # the timer of the next full garbage collection
+        self._lints_since_collection = 0
 
     def result(self, uri: str) -> FileResult | None:
         """The lint result of the document's current text, computed once per version."""
@@ -66,7 +76,12 @@ class ShapelintServer(LanguageServer):
         if cached and cached[0] == document.version and document.version is not None:
             return cached[1]
         try:
-            result = lint_source(document.source, document.path, _settings_for(document.path), want_models=True)
+            parser = self._parsers.get(uri)
+            if parser is None:
+                parser = self._parsers[uri] = IncrementalParser()
+            with _collection_deferred():
+                result = lint_source(document.source, document.path, _settings_for(document.path),
+                                     want_models=True, parser=parser)
         except Exception as error:  # one odd file must not take the editor's server down
             self.window_log_message(types.LogMessageParams(
                 type=types.MessageType.Error, message=f"shapelint: internal error on {document.path}: {error!r}"))
@@ -80,6 +95,22 @@ class ShapelintServer(LanguageServer):
         diagnostics = [self.to_lsp(document, d) for d in result.diagnostics] if result else []
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, version=document.version, diagnostics=diagnostics))
+        self._collect_later()
+
+    def _collect_later(self) -> None:
+        self._lints_since_collection += 1
+        if self._idle_collection is not None:
+            self._idle_collection.cancel()
+            self._idle_collection = None
+        if self._lints_since_collection >= LINTS_BETWEEN_COLLECTIONS:
+            self._collect()  # the diagnostics are out already
+        else:
+            self._idle_collection = asyncio.get_event_loop().call_later(IDLE_COLLECTION_SECONDS, self._collect)
+
+    def _collect(self) -> None:
+        self._idle_collection = None
+        self._lints_since_collection = 0
+        gc.collect()
 
     def to_lsp(self, document, diag) -> types.Diagnostic:
         href = _rule_doc_uri(diag.code)
@@ -90,6 +121,9 @@ class ShapelintServer(LanguageServer):
             source="shapelint")
 
     def schedule(self, uri: str) -> None:
+        if self._idle_collection is not None:  # the user is typing: not now
+            self._idle_collection.cancel()
+            self._idle_collection = None
         pending = self._pending.pop(uri, None)
         if pending:
             pending.cancel()
@@ -106,6 +140,7 @@ class ShapelintServer(LanguageServer):
         if pending:
             pending.cancel()
         self._results.pop(uri, None)
+        self._parsers.pop(uri, None)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     def layer_lines(self, uri: str) -> dict:
@@ -128,6 +163,35 @@ class ShapelintServer(LanguageServer):
                     seen.add(key)
                     lines.setdefault(where.start.line, []).append(entry)
         return lines
+
+
+@contextmanager
+def _collection_deferred():
+    """No garbage collection at all while a keystroke waits for its diagnostics."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _prepare_collector() -> None:
+    """Imported modules, classes and the protocol's converters live as long as the server: frozen,
+    they stay out of every later collection, which then walks only the documents' trees and
+    results.  Full collections no longer start on their own but when the user pauses
+    (``ShapelintServer._collect_later``); the young generations still do."""
+    import importlib
+
+    from shapelint import frontends
+
+    for name, _ in frontends.FRONTENDS:
+        importlib.import_module(name)
+    gc.collect()
+    gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 1_000_000)
 
 
 def _shape(shape) -> str:
@@ -212,4 +276,5 @@ def code_actions(ls: ShapelintServer, params: types.CodeActionParams) -> list[ty
 
 
 def serve() -> None:
+    _prepare_collector()
     server.start_io()

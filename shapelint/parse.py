@@ -102,25 +102,84 @@ def import_bindings(node: cst.Import | cst.ImportFrom) -> list[tuple[str, str]]:
 
 
 class Positions:
-    """Spans of CST nodes, computed once per file and only when first asked for."""
+    """Spans of CST nodes, computed only when first asked for.
 
-    def __init__(self, module: cst.Module):
+    Without a layout the whole module's table is computed at the first question.  With one (from
+    ``shapelint.incremental``) each chunk of statements has its own table, with lines counted from
+    the chunk's start, kept across versions as long as the chunk's text is unchanged; a question
+    computes the tables of the chunks up to the node's, once.
+    """
+
+    def __init__(self, module: cst.Module, layout=None):
         self._module = module
+        self._layout = layout
         self._table = None
+        self._placed: list = []  # (table, line offset) of the layout's first chunks, in order
+        self._next_offset = 0  # the line offset of the first chunk not in _placed
+        self._last = 0  # where the last node was found: the next is often in the same chunk
 
     def span(self, node) -> Span:
         if isinstance(node, Span):
             return node
-        if self._table is None:
-            from libcst.metadata import MetadataWrapper, PositionProvider
-
-            wrapper = MetadataWrapper(self._module, unsafe_skip_copy=True)
-            self._table = wrapper.resolve(PositionProvider)
-        try:
-            pos = self._table[node]
-        except KeyError:
+        pos, offset = self._find(node)
+        if pos is None:
             return Span(1, 1, 1, 1)
-        return Span(pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1)
+        return Span(pos.start.line + offset, pos.start.column + 1, pos.end.line + offset, pos.end.column + 1)
+
+    def _find(self, node) -> tuple:
+        if self._layout is None or node is self._module:
+            if self._table is None:
+                self._table = position_table((self._module,), self._module.default_indent,
+                                             self._module.default_newline)[0]
+            return self._table.get(node), 0
+        # A node belongs to one chunk only (a parse makes a new object for every node).
+        placed = self._placed
+        if placed:
+            table, offset = placed[self._last]
+            pos = table.get(node)
+            if pos is not None:
+                return pos, offset
+        for index, (table, offset) in enumerate(placed):
+            pos = table.get(node)
+            if pos is not None:
+                self._last = index
+                return pos, offset
+        chunks, module = self._layout.chunks, self._module
+        while len(placed) < len(chunks):
+            offset = self._next_offset
+            table, lines = chunks[len(placed)].positions(module.default_indent, module.default_newline)
+            placed.append((table, offset))
+            self._next_offset = offset + lines
+            pos = table.get(node)
+            if pos is not None:
+                self._last = len(placed) - 1
+                return pos, offset
+        return None, 0
 
     def line(self, node) -> int:
         return self.span(node).line
+
+
+class _Table:
+    """What LibCST's position-recording codegen state writes to (a metadata provider's ``_computed``)."""
+
+    __slots__ = ("_computed",)
+
+    def __init__(self):
+        self._computed = {}
+
+
+def position_table(nodes, default_indent: str, default_newline: str) -> tuple:
+    """(node -> CodeRange, position after the last node) with LibCST's ``PositionProvider``
+    semantics for the nodes generated in order, lines counted from 1.  Runs the provider's own
+    codegen state without ``MetadataWrapper``, whose extra visit of the whole tree costs as much
+    again."""
+    from libcst.metadata import CodePosition
+    from libcst.metadata.position_provider import PositionProvidingCodegenState
+
+    table = _Table()
+    state = PositionProvidingCodegenState(default_indent=default_indent, default_newline=default_newline,
+                                          provider=table)
+    for node in nodes:
+        node._codegen(state)
+    return table._computed, CodePosition(state.line, state.column)

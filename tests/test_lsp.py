@@ -212,3 +212,141 @@ def test_project_settings_apply_to_open_documents(tmp_path):
     (tmp_path / "pkg").mkdir()
     settings = _settings_for(str(tmp_path / "pkg" / "net.py"))
     assert not settings.enabled("SL101") and settings.enabled("SL102")
+
+
+MODEL = """import torch
+import torch.nn as nn
+
+
+class Stem(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class Body(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(16, 32, 3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv2(self.conv1(x))
+
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+model = nn.Sequential(Stem(), Body(), Head())
+y = model(torch.randn(1, 3, 32, 32))
+"""
+
+
+def _edit(line: int, character: int, end_line: int, end_character: int, text: str):
+    return types.TextDocumentContentChangePartial(
+        range=types.Range(start=types.Position(line=line, character=character),
+                          end=types.Position(line=end_line, character=end_character)), text=text)
+
+
+# Keystroke-sized range edits (0-based lines and characters, as an editor sends them).
+EDITS = [
+    _edit(2, 0, 2, 0, "# two lines more above every class\n\n"),      # every later statement moves down
+    _edit(19, 31, 19, 33, "32"),                                        # Body.conv2 fixed: 32 -> 32
+    _edit(29, 28, 29, 30, "31"),                                        # Head.fc now expects 31 features
+    _edit(9, 30, 9, 30, "("),                                           # a syntax error in Stem
+    _edit(9, 30, 9, 31, ""),                                            # ... fixed
+    _edit(16, 0, 16, 0, "    expansion = 1\n"),                         # a line inside Body's class body
+    _edit(6, 0, 15, 0, ""),                                             # Stem deleted
+    _edit(27, 22, 27, 30, ""),                                          # and its call: Body gets 3 channels
+    _edit(16, 0, 16, 0, "\n\nclass Extra(nn.Module):\n    pass\n"),   # a new class between two
+]
+
+
+async def _incremental_session(tmp_path: Path) -> list:
+    """After each edit: (what the server published for the edited document, what it publishes for
+    a fresh document with the same text), and at the end both documents' inlay hints."""
+    from pygls.workspace import TextDocument
+
+    client = Client()
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    await client.start_io(sys.executable, "-m", "shapelint", "lsp", cwd=str(tmp_path), env=env)
+    steps = []
+    try:
+        await asyncio.wait_for(client.initialize_async(types.InitializeParams(
+            process_id=os.getpid(), root_uri=tmp_path.as_uri(), capabilities=types.ClientCapabilities())), TIMEOUT)
+        client.initialized(types.InitializedParams())
+        uri = (tmp_path / "edited.py").as_uri()
+        mirror = TextDocument(uri, MODEL, version=1)
+        client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=MODEL)))
+        opened = await client.next_diagnostics(uri)
+        steps.append((MODEL, opened, opened))
+        for version, change in enumerate(EDITS, start=2):
+            mirror.apply_change(change)
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[change]))
+            edited = await client.next_diagnostics(uri)
+            fresh_uri = (tmp_path / f"fresh{version}.py").as_uri()
+            client.text_document_did_open(types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=fresh_uri, language_id="python", version=1,
+                                                     text=mirror.source)))
+            fresh = await client.next_diagnostics(fresh_uri)
+            steps.append((mirror.source, edited, fresh))
+            if version == len(EDITS) + 1:
+                whole = types.Range(start=types.Position(line=0, character=0),
+                                    end=types.Position(line=len(mirror.lines), character=0))
+                hints = []
+                for hinted in (uri, fresh_uri):
+                    hints.append(await asyncio.wait_for(client.text_document_inlay_hint_async(types.InlayHintParams(
+                        text_document=types.TextDocumentIdentifier(uri=hinted), range=whole)), TIMEOUT))
+                steps.append(hints)
+            client.text_document_did_close(types.DidCloseTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=fresh_uri)))
+        await asyncio.wait_for(client.shutdown_async(None), TIMEOUT)
+        client.exit(None)
+    finally:
+        await asyncio.wait_for(client.stop(), TIMEOUT)
+    return steps
+
+
+@pytest.fixture(scope="module")
+def incremental_session(tmp_path_factory):
+    return asyncio.run(_incremental_session(tmp_path_factory.mktemp("lsp-incremental")))
+
+
+def _published(diagnostics: list) -> list:
+    return [(d.range, d.code, d.severity, d.message) for d in diagnostics]
+
+
+def test_edits_publish_what_a_fresh_open_publishes(incremental_session):
+    *steps, hints = incremental_session
+    assert len(steps) == len(EDITS) + 1
+    from shapelint.api import lint_source
+
+    for number, (text, edited, fresh) in enumerate(steps):
+        assert _published(edited) == _published(fresh), f"after edit {number}:\n{text}"
+        # ... and what the command line reports (a whole parse, positions from the whole tree).
+        expected = [(d.line - 1, d.column - 1, d.end_line - 1, d.end_column - 1, d.code, d.message)
+                    for d in lint_source(text, "edited.py").diagnostics]
+        assert [(d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character,
+                 d.code, d.message) for d in edited] == expected
+    # The edits did what they say, so the comparison covered findings that move, appear and go.
+    codes = [[d.code for d in edited] for _, edited, _ in steps]
+    assert codes[0] == ["SL101"] and codes[1] == ["SL101"] and codes[2] == []
+    assert codes[3] == ["SL102"] and codes[4] == ["SL000"] and codes[5] == ["SL102"]
+    assert codes[7] == [] and codes[8] == codes[9] == ["SL101"]
+    assert steps[1][1][0].range.start.line == steps[0][1][0].range.start.line + 2
+    edited_hints, fresh_hints = hints
+    assert edited_hints and [(h.position, h.label) for h in edited_hints] == \
+        [(h.position, h.label) for h in fresh_hints]

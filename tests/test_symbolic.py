@@ -454,3 +454,30 @@ def test_tf_placeholder_with_none_sizes_is_solved():
         "tf.zeros([7 * 7 * 16, 10])", "tf.zeros([7 * 7 * 10, 10])")
     (diag,) = lint_source(unsatisfiable, "tf_none.py").diagnostics
     assert diag.code == "SL102" and "no input size up to 4096" in diag.message
+
+
+def test_a_merge_with_an_unknown_operand_is_not_solved_for():
+    """After a channel mismatch the residual add's other operand is unknown: its check cannot fire
+    at any size (unknown is not wrong), so no scan of every input size runs for it."""
+    import libcst
+
+    from shapelint import frontends
+    from shapelint.rules import symbolic
+    from shapelint.shapes import solve
+
+    source = HEADER + textwrap.dedent("""
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(16, 16, 3, padding=1)
+                self.bn = nn.BatchNorm2d(17)
+
+            def forward(self, x):
+                return self.bn(self.conv(x)) + x
+    """)
+    [model] = frontends.analyse(libcst.parse_module(source), {})
+    [merge] = [node for node in model.nodes if getattr(node.op, "merges", False)]
+    assert merge.inputs[0] is None and merge.inputs[1] is not None
+    assert solve.merge_always_fits(merge.inputs)
+    assert not symbolic.needs_solving(model)
+    assert [d.code for d in lint_source(source).diagnostics] == ["SL101"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 
@@ -36,12 +37,19 @@ def is_plain(value) -> bool:
     return isinstance(value, PLAIN)
 
 
+@functools.lru_cache(maxsize=4096)
+def _literal(text: str):
+    """The value of a number or string literal's source text; the same few recur in every model
+    and every re-analysis, and ``ast.literal_eval`` compiles each time."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return UNKNOWN
+
+
 def string_value(node: cst.BaseExpression):
     if isinstance(node, cst.SimpleString):
-        try:
-            return ast.literal_eval(node.value)
-        except (ValueError, SyntaxError):
-            return UNKNOWN
+        return _literal(node.value)
     if isinstance(node, cst.ConcatenatedString):
         left, right = string_value(node.left), string_value(node.right)
         if isinstance(left, str) and isinstance(right, str):
@@ -50,10 +58,7 @@ def string_value(node: cst.BaseExpression):
 
 
 def number_value(node: cst.BaseExpression):
-    try:
-        return ast.literal_eval(node.value)
-    except (ValueError, SyntaxError):
-        return UNKNOWN
+    return _literal(node.value)
 
 
 def binary(op_type, left, right):
