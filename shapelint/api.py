@@ -9,7 +9,7 @@ from pathlib import Path
 
 from shapelint.ir import Span
 from shapelint.parse import ParseFailure, Positions, parse_source
-from shapelint.rules import RULES, model_findings
+from shapelint.rules import RULES, findings_of
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
@@ -165,9 +165,7 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
         models = []
     if positions is None:
         positions = Positions(module)
-    findings = []
-    for model in models:
-        findings.extend(model_findings(model))
+    findings = findings_of(models)
     diags, seen = [], set()
     lines = None
     file_ignores = settings.ignored_in(path)

@@ -47,6 +47,7 @@ class Node:
     problems: list = field(default_factory=list)
     speculative: bool = False  # reached only through a branch whose condition is unknown
     hint: str = ""  # extra context for messages, e.g. the input sizes this layer would accept
+    fed_from: Any = None  # the layer application this node re-checks at sizes a model was fed
 
     @property
     def name(self) -> str:

@@ -129,7 +129,7 @@ def test_a_false_claim_is_not_reproduced(name, monkeypatch):
     """
     from click.testing import CliRunner
 
-    from shapelint import api, rules
+    from shapelint import rules
     from shapelint.cli import cli
     from shapelint.ir import Finding
 
@@ -143,7 +143,6 @@ def test_a_false_claim_is_not_reproduced(name, monkeypatch):
         return found
 
     monkeypatch.setattr(rules, "model_findings", with_a_false_claim)
-    monkeypatch.setattr(api, "model_findings", with_a_false_claim)
     path = ROOT / "fixtures" / "torch" / name
     outcome = CliRunner().invoke(cli, ["check", "--confirm", "--no-cache", "--jobs", "1", "--format", "json", str(path)])
     findings = json.loads(outcome.output)

@@ -98,6 +98,8 @@ CREATORS.update({f"{root}.{name}": "shape" for root in ("tensorflow.random", "ke
                  for name in ("normal", "uniform")})
 CREATORS.update({"numpy.random.rand": "varargs", "numpy.random.randn": "varargs", "numpy.random.random": "shape",
                  "numpy.random.normal": "size", "numpy.random.uniform": "size"})
+# Model methods that run the model on their first argument (an array with concrete sizes).
+FEED_METHODS = {"predict", "predict_on_batch", "fit", "evaluate", "train_on_batch", "test_on_batch"}
 MODEL_METHODS = {"compile", "fit", "evaluate", "predict", "summary", "save", "save_weights", "load_weights",
                  "fit_generator", "train_on_batch", "get_weights", "set_weights", "count_params", "to_json"}
 
@@ -865,12 +867,46 @@ class KerasFrontend(FrameworkHooks):
                 known = owner.output is not None and not owner.opaque
                 out = owner.output if known else Tensor(None, framework=FRAMEWORK)
                 return out if name == "output" else [out]
+            if name in FEED_METHODS:
+                return ExternalCall(lambda a, k, n: self._feed(owner.model.input, owner.model.nodes, a, k, n))
             if name in MODEL_METHODS:
                 return ExternalCall(lambda a, k, n: None)
             if name == "pop":
                 return ExternalCall(lambda a, k, n: self._opaque(owner))
             return UNKNOWN
+        if isinstance(owner, FunctionalModel):
+            spec, output = owner.single()
+            if name in FEED_METHODS and spec is not None:
+                return ExternalCall(lambda a, k, n: self._feed(spec.shape, _graph_nodes(output), a, k, n))
+            return UNKNOWN
         return UNKNOWN
+
+    def _feed(self, spec, nodes, args, kwargs, node):
+        """``model.predict(np.zeros((2, 37, 45, 3)))`` (fit, evaluate, ...) on a model whose input
+        declares None sizes: each layer runs with those sizes bound to the array's, and the first
+        one Keras would refuse is reported at this call, where Keras raises."""
+        data = args[0] if isinstance(args, list) and args else (kwargs.get("x") if isinstance(kwargs, dict) else None)
+        if not isinstance(data, Tensor) or data.shape is None or spec is None or len(spec) != len(data.shape):
+            return None
+        env = {s.name: d for s, d in zip(spec, data.shape) if _is_declared_symbol(s) and isinstance(d, int)}
+        if not env:
+            return None
+        for layer in nodes:
+            if layer.speculative or not layer.inputs:
+                continue
+            inputs = [None if shape is None else tuple(dims.substitute(d, env) for d in shape)
+                      for shape in layer.inputs]
+            if not any(shape is not None and shape != before for shape, before in zip(inputs, layer.inputs)):
+                continue  # no declared-None size reaches this layer
+            params = {k: dims.substitute(v, env) if isinstance(v, dims.Expr) else v for k, v in layer.params.items()}
+            fatal = [p for p in layer.op.check(params, inputs) if p.fatal]
+            if fatal:
+                if self.current is not None:
+                    self.current.nodes.append(Node(layer.op, params, inputs, list(layer.sources), node, node,
+                                                   problems=fatal[:1], speculative=self.interp.speculative > 0,
+                                                   fed_from=layer))
+                return None
+        return None
 
     @staticmethod
     def _weight(args, kwargs):
@@ -987,6 +1023,25 @@ def _compatible(spec, shape) -> bool:
         return False
     return all(s is None or _is_declared_symbol(s) or (isinstance(s, int) and isinstance(d, int) and s == d)
                for s, d in zip(spec, shape))
+
+
+def _graph_nodes(output: Tensor) -> list:
+    """The layer applications that produced ``output``, inputs first (a walk back over sources)."""
+    order, seen = [], set()
+    stack = [(output.producer, False)] if output is not None and output.producer is not None else []
+    while stack:
+        node, done = stack.pop()
+        if node is None:
+            continue
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((source, False) for source in reversed(node.sources) if source is not None)
+    return order
 
 
 def _is_declared_symbol(d) -> bool:

@@ -27,3 +27,13 @@ def model_findings(model) -> list:
             found.extend(rule.check_model(model))
     found.extend(symbolic.findings(model))
     return found
+
+
+def findings_of(models) -> list:
+    """Every model's findings.  A layer re-checked at the sizes some call fed its model
+    (``Node.fed_from``) is not reported again there when the layer has an error of its own
+    (the input-size solver found that no size fits it)."""
+    found = [finding for model in models for finding in model_findings(model)]
+    flagged = {id(f.node) for f in found
+               if f.node is not None and f.node.fed_from is None and RULES[f.code].severity == "error"}
+    return [f for f in found if f.node is None or f.node.fed_from is None or id(f.node.fed_from) not in flagged]
