@@ -195,13 +195,8 @@ class FunctionalModel:
         return None, None
 
     def output_for(self, tensor) -> Tensor:
-        inputs, outputs = self.inputs, self.outputs
-        if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
-            inputs = inputs[0]
-        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
-            outputs = outputs[0]
-        if isinstance(inputs, Tensor) and isinstance(outputs, Tensor) and isinstance(tensor, Tensor) \
-                and _compatible(inputs.shape, tensor.shape):
+        inputs, outputs = self.single()
+        if inputs is not None and isinstance(tensor, Tensor) and _compatible(inputs.shape, tensor.shape):
             return Tensor(_bound_output(inputs.shape, tensor.shape, outputs.shape), outputs.producer,
                           framework=FRAMEWORK)
         return Tensor(None, framework=FRAMEWORK)
