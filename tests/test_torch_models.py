@@ -55,3 +55,18 @@ def test_a_model_built_by_a_factory_function_is_analysed(head_in, bug):
     except RuntimeError:
         raised = True
     assert raised == bug
+
+
+def test_a_deep_copy_knows_only_what_its_original_knew():
+    """``copy.deepcopy`` of a block plan gives its values (EfficientNet-style configurations),
+    but a list grown by something unknown stays unknown in the copy, never a shorter known list."""
+    from shapelint.api import lint_source
+
+    head = "import copy\nimport torch\nimport torch.nn as nn\nfrom elsewhere import more\n\nplan = [8, 16]\n"
+    tail = ("plan = copy.deepcopy(plan)\nc = 3\nconvs = []\nfor w in plan:\n"
+            "    convs.append(nn.Conv2d(c, w, 3))\n    c = w\n"
+            "net = nn.Sequential(*convs)\nhead = nn.Conv2d(8, 4, 1)\ny = head(net(torch.randn(1, 3, 32, 32)))\n")
+    known = lint_source(head + tail, "m.py")
+    assert [(d.line, d.code) for d in known.diagnostics] == [(14, "SL101")]  # 16 channels reach Conv2d(8, ...)
+    grown = lint_source(head + "plan.extend(more)\n" + tail, "m.py")
+    assert grown.diagnostics == []

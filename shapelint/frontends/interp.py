@@ -990,7 +990,7 @@ class Interpreter:
             return args[1]  # cast(int, v): v, unchanged
         if isinstance(func, ModuleRef) and func.qualname in ("copy.copy", "copy.deepcopy") and args \
                 and args is not UNKNOWN and len(args) == 1 and not kwargs:
-            return _copy_data(args[0], deep=func.qualname == "copy.deepcopy")
+            return _copy_data(args[0], func.qualname == "copy.deepcopy", self.opaque)
         if isinstance(func, ModuleRef) and func.qualname == "functools.partial" and args and args is not UNKNOWN:
             return Partial(args[0], args[1:], kwargs if isinstance(kwargs, dict) else UNKNOWN)
         if isinstance(func, Partial):
@@ -1280,19 +1280,21 @@ class Interpreter:
         return UNKNOWN
 
 
-def _copy_data(value, deep: bool):
+def _copy_data(value, deep: bool, opaque: set):
     """``copy.copy`` / ``copy.deepcopy`` of plain data (numbers, strings, lists, tuples, dicts of
-    them: block configurations).  Anything else (layers, tensors, instances) cannot be copied here
-    and makes the result UNKNOWN."""
+    them: block configurations).  Anything else (layers, tensors, instances), and a container whose
+    contents are not all known (``opaque``), cannot be copied here and makes the result UNKNOWN."""
     if value is None or value is UNKNOWN or isinstance(value, (bool, int, float, str)):
         return value
+    if not isinstance(value, (dict, list, tuple)) or id(value) in opaque:
+        return UNKNOWN
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    copied = {k: _copy_data(v, deep, opaque) if deep else v for k, v in items}
+    if any(v is UNKNOWN and (value[k] is not UNKNOWN) for k, v in copied.items()):
+        return UNKNOWN  # an element deepcopy cannot reproduce
     if isinstance(value, dict):
-        copied = {k: _copy_data(v, deep) if deep else v for k, v in value.items()}
         return copied
-    if isinstance(value, (list, tuple)):
-        copied = [_copy_data(v, deep) if deep else v for v in value]
-        return copied if isinstance(value, list) else tuple(copied)
-    return UNKNOWN
+    return list(copied.values()) if isinstance(value, list) else tuple(copied.values())
 
 
 class Partial:
