@@ -597,7 +597,7 @@ class KerasFrontend(FrameworkHooks):
             return UNKNOWN
         first = 2 if self.default_layout == ops.FIRST else 1
         size = tensor.shape[first:first + 2]
-        if size[0] is None:
+        if size[0] is None or _is_declared_symbol(size[0]):  # Keras sees None for both
             adjust = (1, 1)
         elif all(isinstance(d, int) for d in size):
             adjust = (1 - size[0] % 2, 1 - size[1] % 2)
