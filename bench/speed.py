@@ -3,7 +3,11 @@
     python bench/speed.py [--files DIR ...] [--quick]
 
 Without --files it uses the torchvision/timm model sources unpacked by bench/corpus.py under
-bench/.corpus/, or generated model files when those are absent.  Prints one table per figure.
+bench/.corpus/, or generated model files when those are absent.  Prints one table per figure:
+throughput against LibCST's and ast's parse, the whole CLI with --jobs and a warm cache (and
+TorchShapeFlow's ``tsf check`` when installed, or TSF=/path/to/tsf), cold start, scaling in
+layers (torch Sequential, Keras functional) and in files, and the language server's keystroke
+latency (bench/lsp_latency.py, when pygls is installed).
 """
 
 from __future__ import annotations
@@ -198,6 +202,15 @@ def main():
         # collector slower the more files are held)
         t = timed(lambda: [lint_source(s, f"n{i}.py").diagnostics for i, s in enumerate(sources[:count])])
         print(f"| {count} | {t:.2f} | {1000 * t / count:.1f} |")
+
+    print("\n# Language server: keystroke (didChange) to publishDiagnostics, ~1,000-line model file")
+    import importlib.util
+
+    if importlib.util.find_spec("pygls") is None:
+        print("pygls is not installed here (pip install 'shapelint[lsp]'); bench/lsp_latency.py measures it")
+    else:
+        subprocess.run([sys.executable, str(Path(__file__).with_name("lsp_latency.py")), "--edits", "10"],
+                       check=False)
 
 
 if __name__ == "__main__":
