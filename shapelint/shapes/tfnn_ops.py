@@ -459,14 +459,15 @@ class Conv2DTranspose(OpSpec):
         for i, axis in enumerate(layout(data_format)[1]):
             size, got, k = shape[axis + 4], x[axis + 4], f[i]
             stride, dilation = strides[axis + 4], dilations[axis + 4]
-            if not all(_is_int(v) for v in (size, got, k, stride, dilation)) or size < 0 or min(k, stride,
-                                                                                                 dilation) < 1:
+            if not all(_is_int(v) for v in (size, got, k, stride, dilation)) \
+                    or size < 0 or min(k, stride, dilation) < 1:
                 continue
             computed = tf_ops.window_output_size(size, k, stride, padding, dilation)
             if computed != got:
-                return [Problem("transpose_size", {"axis": axis + 4, "dim": ("height", "width")[i], "requested": size, "got": got,
-                                                   "computed": computed, "kernel": k, "stride": stride,
-                                                   "dilation": dilation, "padding": padding})]
+                return [Problem("transpose_size", {
+                    "axis": axis + 4, "dim": ("height", "width")[i], "requested": size, "got": got,
+                    "computed": computed, "kernel": k, "stride": stride, "dilation": dilation,
+                    "padding": padding})]
         return []
 
     def infer(self, params, inputs):
@@ -731,5 +732,5 @@ def as_shape(value) -> tuple | None:
     return tuple(out)
 
 
-__all__ = ["Source", "ImageResize", "Conv2D", "SeparableConv2D", "Pool", "Conv2DTranspose", "BiasAdd", "MatMul", "Reshape", "Flatten", "Identity",
-           "literal_shape", "as_shape", "sequence", "layout"]
+__all__ = ["Source", "ImageResize", "Conv2D", "SeparableConv2D", "Pool", "Conv2DTranspose", "BiasAdd", "MatMul",
+           "Reshape", "Flatten", "Identity", "literal_shape", "as_shape", "sequence", "layout"]
