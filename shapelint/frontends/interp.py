@@ -1280,16 +1280,17 @@ class Interpreter:
         return UNKNOWN
 
 
-def _copy_data(value, deep: bool, opaque: set):
+def _copy_data(value, deep: bool, opaque: set, depth: int = 0):
     """``copy.copy`` / ``copy.deepcopy`` of plain data (numbers, strings, lists, tuples, dicts of
-    them: block configurations).  Anything else (layers, tensors, instances), and a container whose
-    contents are not all known (``opaque``), cannot be copied here and makes the result UNKNOWN."""
+    them: block configurations).  Anything else (layers, tensors, instances), a container whose
+    contents are not all known (``opaque``), or nesting deeper than 32 (a list that holds itself),
+    cannot be copied here and makes the result UNKNOWN."""
     if value is None or value is UNKNOWN or isinstance(value, (bool, int, float, str)):
         return value
-    if not isinstance(value, (dict, list, tuple)) or id(value) in opaque:
+    if not isinstance(value, (dict, list, tuple)) or id(value) in opaque or depth > 32:
         return UNKNOWN
     items = value.items() if isinstance(value, dict) else enumerate(value)
-    copied = {k: _copy_data(v, deep, opaque) if deep else v for k, v in items}
+    copied = {k: _copy_data(v, deep, opaque, depth + 1) if deep else v for k, v in items}
     if any(v is UNKNOWN and (value[k] is not UNKNOWN) for k, v in copied.items()):
         return UNKNOWN  # an element deepcopy cannot reproduce
     if isinstance(value, dict):
