@@ -424,3 +424,21 @@ def test_add_weight_is_a_tensor_of_its_shape():
     assert found == [(10, "SL103")]
     with pytest.raises(ValueError):
         exec(compile(source, "m.py", "exec"), {})
+
+
+def test_a_feed_too_small_for_a_none_input_model_is_reported_at_the_call():
+    """``predict`` on a model whose Input declares None sizes: a size that fits stays silent, one
+    that collapses a layer is reported where Keras raises (the call), naming the layer."""
+    from shapelint.api import lint_source
+
+    source = ("import numpy as np\nimport keras\nfrom keras import layers\n\n"
+              "inputs = keras.Input((None, None, 3))\n"
+              "x = layers.Conv2D(8, 5)(inputs)\n"
+              "x = layers.MaxPooling2D(4)(x)\n"
+              "model = keras.Model(inputs, layers.GlobalAveragePooling2D()(x))\n"
+              "model.predict(np.zeros((1, 32, 32, 3)), verbose=0)\n")
+    assert lint_source(source, "m.py").diagnostics == []
+    bad = source + "model.compile(loss='mse')\nmodel.fit(np.zeros((1, 6, 40, 3)), np.zeros((1, 8)), verbose=0)\n"
+    found = lint_source(bad, "m.py").diagnostics
+    assert [(d.line, d.code) for d in found] == [(11, "SL201")]
+    assert "MaxPooling2D at line 7" in found[0].message

@@ -62,8 +62,19 @@ def findings_for(rule: Rule, node: Node) -> list[Finding]:
     for problem in node.problems:
         if problem.kind in rule.kinds:
             found.append(Finding(rule.code, node.def_site,
-                                 lambda span_of, p=problem: rule.describe(p, node, span_of), node))
+                                 lambda span_of, p=problem: _fed(rule.describe(p, node, span_of), node, span_of),
+                                 node))
     return found
+
+
+def _fed(message: str, node: Node, span_of) -> str:
+    """A layer re-checked at the sizes a call fed its model is reported at that call; say which."""
+    if node.fed_from is None:
+        return message
+    where = span_of(node.fed_from.def_site)
+    cell = getattr(where, "cell", None)
+    at = f"cell {cell}, line {where.line}" if cell else f"line {where.line}"
+    return f"{message}; that is the {node.name} at {at}, run on the sizes this call feeds"
 
 
 __all__ = ["Rule", "origin", "axis_name", "findings_for", "format_dim", "format_shape", "Model"]
