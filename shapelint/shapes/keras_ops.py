@@ -67,6 +67,16 @@ def _undefined(kind: str, size, axis: int, what: str) -> list:
     return []
 
 
+def _collapse(windows) -> list:
+    """The first window whose output is zero or negative, as a collapse problem."""
+    for window in windows:
+        if _positive(window.output) is False:
+            return [Problem("collapse", {"axis": window.axis, "size": window.size, "kernel": window.kernel,
+                                         "stride": window.stride, "padding": window.padding,
+                                         "output": window.output})]
+    return []
+
+
 class KerasOp(OpSpec):
     framework = "keras"
     # Keras-1 keyword names Keras 2+ rejects: the layer's output is unknown, not guessed.
@@ -164,13 +174,8 @@ class Conv(KerasOp):
         groups = as_int(params.get("groups", 1))
         if groups and groups > 1 and isinstance(channels, int) and channels % groups:
             return [Problem("groups", {"which": "input channels", "count": channels, "groups": groups})]
-        for window in self.windows(params, inputs):
-            if _positive(window.output) is False:
-                # compute_conv_output_shape: "Computed output size would be zero or negative"
-                return [Problem("collapse", {"axis": window.axis, "size": window.size, "kernel": window.kernel,
-                                             "stride": window.stride, "padding": window.padding,
-                                             "output": window.output})]
-        return []
+        # compute_conv_output_shape: "Computed output size would be zero or negative"
+        return _collapse(self.windows(params, inputs))
 
     def infer(self, params, inputs):
         x, layout = inputs[0], _layout(params)
@@ -258,12 +263,7 @@ class Pool(KerasOp):
         problems = rank_problem(x, (self.rank + 2,), self.name)  # InputSpec(ndim=pool_dimensions + 2)
         if problems or x is None:
             return problems
-        for window in self.windows(params, inputs):
-            if _positive(window.output) is False:
-                return [Problem("collapse", {"axis": window.axis, "size": window.size, "kernel": window.kernel,
-                                             "stride": window.stride, "padding": window.padding,
-                                             "output": window.output})]
-        return []
+        return _collapse(self.windows(params, inputs))
 
     def infer(self, params, inputs):
         x, layout, padding = inputs[0], _layout(params), _pool_padding(params)
