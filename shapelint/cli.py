@@ -170,6 +170,9 @@ def shapes(path, output_format, input_shapes, trace):
                            "input_shape": _json_shape(node.inputs[0]), "output_shape": _json_shape(node.output)})
         entry = {"path": path, "model": model.name, "framework": model.framework,
                  "input": _json_shape(model.input), "input_source": model.input_source, "layers": layers}
+        if model.data is not None:
+            entry["data"] = {"source": model.data[0].label, "line": span(model.data[0].site).line,
+                             "shape": _json_shape(model.data[1])}
         if model.input:
             from shapelint.shapes.solve import accepts_for
 
@@ -186,6 +189,8 @@ def shapes(path, output_format, input_shapes, trace):
     for model, data in zip(result.models, out):
         click.echo(f"{path}: {model.name} ({model.framework}), input {format_shape(model.input)} "
                    f"[{model.input_source}]")
+        if "data" in data:
+            click.echo(f"  data: {data['data']['source']}, line {data['data']['line']}: {format_shape(model.data[1])}")
         solution = getattr(model, "solution", None)
         if "accepts" in data and solution is not None:
             from shapelint.shapes.solve import describe_accepted

@@ -70,6 +70,7 @@ class Model:
     input_source: str = "symbolic"
     nodes: list = field(default_factory=list)
     solution: object = None  # shapes.solve.Solution, when the input-size solver ran
+    data: Any = None  # (frontends.data.Origin, shape): the data the program feeds the model, when known
 
 
 @dataclass(eq=False)

@@ -204,4 +204,9 @@ def test_lesson_conv_in_json(runtime: dict):
 
 
 if __name__ == "__main__":
+    # datasets of the documented shapes without downloads, and short data loops (tests/doubles)
+    sys.path.insert(0, str(ROOT / "tests" / "doubles"))
+    from runtime_caps import cap_torch
+
+    cap_torch()
     print(json.dumps(probe(sys.argv[1:])))

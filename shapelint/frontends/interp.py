@@ -13,6 +13,7 @@ from __future__ import annotations
 import libcst as cst
 
 from shapelint.frontends import literals
+from shapelint.frontends.data import NOT_DATA, Array, DataValues
 from shapelint.ir import UNKNOWN, Tensor
 from shapelint.parse import import_bindings
 
@@ -169,6 +170,7 @@ class Interpreter:
         self.call_stack: list = []
         self._jumps: dict = {}  # id(For node) -> whether its body breaks/continues (a tree walk)
         self.tainted: set = set()  # ids of instances that may hold attributes under unknown names
+        self.data = DataValues(self)  # arrays, datasets and loaders (frontends/data.py)
 
     # ----- speculation and mutation journal -------------------------------------------------
 
@@ -249,6 +251,8 @@ class Interpreter:
                     return a
             except Exception:  # noqa: BLE001
                 pass
+        if isinstance(a, Array) and isinstance(b, Array):
+            return self.data.merge(a, b)
         if isinstance(a, Tensor) and isinstance(b, Tensor):
             return self.hooks.merge_tensors(a, b)
         return UNKNOWN
@@ -455,11 +459,30 @@ class Interpreter:
         else:
             self.exec_block(orelse.body.body, frame)
 
+    def exec_data_loop(self, stmt: cst.For, element, frame: Frame):
+        """A loop over data (a loader, a dataset, an array): its first iteration runs for real on a
+        typical element, so model calls and losses in the body are checked; the iterations after it
+        are run speculatively and forgotten, like any loop."""
+        def body():
+            self.assign(stmt.target, element, frame)
+            self.exec_block(stmt.body.body, frame)
+
+        body()
+        if frame.returned:
+            return
+        self.havoc(frame, body)
+
     def exec_for(self, stmt: cst.For, frame: Frame):
-        iterable = self.iterate(self.eval(stmt.iter, frame))
+        value = self.eval(stmt.iter, frame)
+        iterable = self.iterate(value)
         has_jump = self._jumps.get(id(stmt))
         if has_jump is None:
             has_jump = self._jumps[id(stmt)] = _has_jump(stmt.body)
+        if iterable is None and stmt.orelse is None:
+            element = self.data.element(value)
+            if element is not NOT_DATA:
+                self.exec_data_loop(stmt, element, frame)
+                return
         if iterable is None or has_jump or len(iterable) > MAX_UNROLL or stmt.orelse is not None:
             def body():
                 self.assign(stmt.target, UNKNOWN, frame)
@@ -778,6 +801,8 @@ class Interpreter:
         else:
             index = self._slice_value(node.slice[0].slice, frame)
         if index is UNKNOWN:
+            if isinstance(value, Array) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
+                return self.data.window(value, self._window_size(node.slice[0].slice, frame))
             return self.hooks.subscript(value, UNKNOWN, node)
         if isinstance(value, (tuple, list, str)) and id(value) not in self.opaque:
             if isinstance(index, (int, slice)) and not isinstance(index, bool):
@@ -792,7 +817,20 @@ class Interpreter:
                 return value.get(index, UNKNOWN)
             except TypeError:
                 return UNKNOWN
+        if self.data.is_data(value):
+            result = self.data.subscript(value, index, node)
+            if result is not NOT_DATA:
+                return result
         return self.hooks.subscript(value, index, node)
+
+    def _window_size(self, part: cst.Slice, frame):
+        """``x[i:i + bs]``: ``bs`` elements (the last window may hold fewer), else None."""
+        lower, upper = part.lower, part.upper
+        if part.step is not None or lower is None or not isinstance(upper, cst.BinaryOperation) \
+                or not isinstance(upper.operator, cst.Add) or not lower.deep_equals(upper.left):
+            return None
+        size = self.eval(upper.right, frame)
+        return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
 
     def _slice_value(self, part, frame):
         if isinstance(part, cst.Index):
@@ -848,6 +886,10 @@ class Interpreter:
             return UNKNOWN
         if literals.is_plain(left) and literals.is_plain(right):
             return literals.binary(op_type, left, right)
+        if isinstance(left, Array) or isinstance(right, Array):
+            result = self.data.binary(op_type, left, right, node)
+            if result is not NOT_DATA:
+                return result
         return self.hooks.binary(op_type, left, right, node)
 
     # ----- attributes ---------------------------------------------------------------------------
@@ -896,6 +938,10 @@ class Interpreter:
             return self.hooks.super_attr(owner, name)
         if isinstance(owner, (list, dict)) or isinstance(owner, str):
             return PyMethod(owner, name)
+        if self.data.is_data(owner):
+            result = self.data.attr(owner, name, node)
+            if result is not NOT_DATA:
+                return result
         return self.hooks.attr(owner, name, node)
 
     # ----- calls ----------------------------------------------------------------------------------
@@ -997,6 +1043,9 @@ class Interpreter:
             if args is UNKNOWN or func.kwargs is UNKNOWN or kwargs is UNKNOWN:
                 return UNKNOWN
             return self.call(func.func, list(func.args) + args, {**func.kwargs, **kwargs}, node, frame)
+        result = self.data.call(func, args, kwargs, node)
+        if result is not NOT_DATA:
+            return result
         return self.hooks.call(func, args, kwargs, node)
 
     def instantiate(self, cls: UserClass, args, kwargs, node):
@@ -1118,7 +1167,8 @@ class Interpreter:
         if name in ("len",) and len(args) == 1:
             items = self.iterate(args[0])
             if items is None:
-                return self.hooks.length(args[0])
+                length = self.data.length(args[0])
+                return self.hooks.length(args[0]) if length is NOT_DATA else length
             return len(items)
         if name in ("list", "tuple", "sorted", "reversed") and len(args) <= 1:
             if not args:
@@ -1163,6 +1213,9 @@ class Interpreter:
         if name == "enumerate" and args:
             items = self.iterate(args[0])
             start = args[1] if len(args) > 1 else kwargs.get("start", 0)
+            if items is None and isinstance(start, int):
+                wrapped = self.data.enumerate(args[0])
+                return UNKNOWN if wrapped is NOT_DATA else wrapped
             if items is None or not isinstance(start, int):
                 return UNKNOWN
             return [(start + i, v) for i, v in enumerate(items)]

@@ -26,9 +26,11 @@ import libcst as cst
 
 from shapelint.frontends.base import FrameworkHooks, declared_none_names, input_comment, statement_of
 from shapelint.frontends.interp import BudgetExceeded, Function, Instance, Interpreter, ModuleRef, UserClass
+from shapelint.frontends.keras_fit import DATA_METHODS, KerasBorders
 from shapelint.ir import UNKNOWN, Model, Node, Problem, Tensor
 from shapelint.shapes import dims
 from shapelint.shapes import keras_ops as ops
+from shapelint.shapes.loss_ops import keras_loss_class
 from shapelint.shapes.ops import OpSpec, bind_params
 
 FRAMEWORK = "keras"
@@ -287,6 +289,7 @@ class KerasFrontend(FrameworkHooks):
         self.assigned_names = _module_assignments(module)
         self.declared_count = 0
         self.declared_inputs: list = []  # shapes with declared-None symbols, in creation order
+        self.borders = KerasBorders(self)  # compile's loss; fit / predict against the model's borders
 
     # ----- model discovery ------------------------------------------------------------------
 
@@ -530,6 +533,9 @@ class KerasFrontend(FrameworkHooks):
     def call_qualified(self, qual, args, kwargs, node):
         kind = keras_kind(qual)
         if kind is None:
+            loss = keras_loss_class(qual, args, kwargs)
+            if loss is not None:
+                return loss
             if args is UNKNOWN or kwargs is UNKNOWN:
                 return UNKNOWN
             if qual in CREATORS:
@@ -863,7 +869,10 @@ class KerasFrontend(FrameworkHooks):
                 out = owner.output if known else Tensor(None, framework=FRAMEWORK)
                 return out if name == "output" else [out]
             if name in FEED_METHODS:
-                return ExternalCall(lambda a, k, n: self._feed(owner.model.input, owner.model.nodes, a, k, n))
+                return ExternalCall(lambda a, k, n, m=name: self._feed_and_check(
+                    owner, m, lambda: self._feed(owner.model.input, owner.model.nodes, a, k, n), a, k, n))
+            if name == "compile":
+                return ExternalCall(lambda a, k, n: self.borders.compile(owner, a, k))
             if name in MODEL_METHODS:
                 return ExternalCall(lambda a, k, n: None)
             if name == "pop":
@@ -872,9 +881,39 @@ class KerasFrontend(FrameworkHooks):
         if isinstance(owner, FunctionalModel):
             spec, output = owner.single()
             if name in FEED_METHODS and spec is not None:
-                return ExternalCall(lambda a, k, n: self._feed(spec.shape, _graph_nodes(output), a, k, n))
+                return ExternalCall(lambda a, k, n, m=name: self._feed_and_check(
+                    owner, m, lambda: self._feed(spec.shape, _graph_nodes(output), a, k, n), a, k, n))
+            if name == "compile":
+                return ExternalCall(lambda a, k, n: self.borders.compile(owner, a, k))
             return UNKNOWN
         return UNKNOWN
+
+    def _feed_and_check(self, owner, method, feed, args, kwargs, node):
+        """A model method that runs the model on arrays: the model's own layers at the array's
+        sizes (``_feed``), then the arrays against its input and output (``keras_fit``)."""
+        if method not in DATA_METHODS:
+            feed()
+            return None
+        return self.borders.feed(owner, method, args, kwargs, node, lambda x: self._model_info(owner, x, feed))
+
+    def _model_info(self, owner, x, feed):
+        """(input spec, output tensor, functional?, the Model to record border findings in)."""
+        if isinstance(owner, FunctionalModel):
+            spec, output = owner.single()
+            feed()
+            return (spec.shape, output, True, self.current) if spec is not None else None
+        if owner.opaque:
+            return None
+        if owner.output is None and owner.layers and x is not None and x.shape is not None \
+                and not isinstance(owner.layers[0], (Tensor, InputLayerValue)):
+            # a stack with no declared input is built by its first fit / predict, on the array's sizes
+            owner.model.input, owner.model.input_source = (None,) + tuple(x.shape[1:]), "data in file"
+            self._run_model(owner.model, lambda: self._replay(owner, Tensor(owner.model.input, framework=FRAMEWORK)))
+        else:
+            feed()
+        if owner.output is None:
+            return None
+        return owner.model.input, owner.output, False, owner.model
 
     def _feed(self, spec, nodes, args, kwargs, node):
         """``model.predict(np.zeros((2, 37, 45, 3)))`` (fit, evaluate, ...) on a model whose input

@@ -426,6 +426,8 @@ class TorchFrontend:
                 self.interp._keep.append(instance)  # keeps id(instance) unique for this run
                 model = Model(cls.name, "torch", cls.node, input=tensor.shape,
                               input_source=source or "call in file")
+                if source is None and getattr(tensor, "origin", None) is not None:
+                    model.data = (tensor.origin, tensor.shape)
                 self.models.append(model)
                 target = model
             else:

@@ -46,6 +46,13 @@ def undefined_size(problem, node: Node, span_of) -> str:
             f"({origin(node, span_of)}; input {format_shape(node.inputs[0])})")
 
 
+def batch_shape(shape) -> str:
+    """A shape whose first dim is the batch a call feeds, shown as ``N``: ``[N, 5, 5, 10]``."""
+    if shape is None:
+        return "?"
+    return "[" + ", ".join(["N"] + [format_dim(d) for d in list(shape)[1:]]) + "]" if len(shape) else "[]"
+
+
 def axis_name(node: Node, axis: int) -> str:
     shape = node.inputs[0] if node.inputs else None
     n = getattr(node.op, "n", None)
@@ -77,4 +84,4 @@ def _fed(message: str, node: Node, span_of) -> str:
     return f"{message}; that is the {node.name} at {at}, run on the sizes this call feeds"
 
 
-__all__ = ["Rule", "origin", "axis_name", "findings_for", "format_dim", "format_shape", "Model"]
+__all__ = ["Rule", "origin", "axis_name", "batch_shape", "findings_for", "format_dim", "format_shape", "Model"]

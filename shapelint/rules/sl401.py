@@ -1,0 +1,23 @@
+"""SL401 data-input-mismatch: the data a program feeds a model does not fit the model's input."""
+
+from shapelint.rules.base import Rule, batch_shape
+
+
+def describe(problem, node, span_of):
+    d = problem.data
+    origin = d.get("origin")
+    source = f" ({origin.describe(span_of)})" if origin is not None else ""
+    data, spec = batch_shape(d["data"]), batch_shape(d["spec"])
+    method = d["method"] if d["method"] == "validation_data" else f"model.{d['method']}"
+    if d["why"] == "rank":
+        detail = (f"a {len(d['data'])}-D array for a {len(d['spec'])}-D input, which Keras cannot squeeze or expand "
+                  f"(it only drops or adds a trailing axis of size 1)")
+    else:
+        axis = d["axis"]
+        detail = f"dim {axis} is {d['data'][axis]} where the input declares {d['spec'][axis]}"
+    return f"{method}: data {data}{source} vs model input {spec}: {detail} (Keras: {d['keras']})"
+
+
+RULE = Rule("SL401", "data-input-mismatch", "error",
+            "the data fed to a model (fit / predict / a loader batch) does not fit its input",
+            kinds=("data_input",), describe=describe)

@@ -1,0 +1,39 @@
+"""SL402 loss-target-mismatch: the targets a loss compares do not fit the model's output."""
+
+from shapelint.rules.base import Rule, batch_shape, origin
+
+
+def describe(problem, node, span_of):
+    d = problem.data
+    source = d.get("origin")
+    target_from = f" ({source.describe(span_of)})" if source is not None else ""
+    produced = origin(node, span_of, 1)
+    output_from = f" ({produced[len('from '):]})" if produced.startswith("from ") and "model input" not in produced \
+        else ""
+    t, o = d["target"], d["output"]
+    method = d["method"] if d["method"] == "validation_data" else f"model.{d['method']}"
+    head = (f"{method}: targets {batch_shape(d['given_target'])}{target_from} vs output "
+            f"{batch_shape(d['given_output'])}{output_from} under {d['loss']}: ")
+    loss = d["loss"]
+    if d["why"] == "rank":
+        text = f"the targets must have the output's rank ({len(t)}-D vs {len(o)}-D)"
+        if len(o) > 2 and len(t) == 2 and output_from.startswith(" (Dense"):
+            text += (f"; Dense acts on the last axis of a {len(o)}-D tensor; add Flatten() or "
+                     f"GlobalAveragePooling{len(o) - 2}D() before it")
+        elif len(t) == len(o) - 1:
+            text += "; integer class labels need sparse_categorical_crossentropy (or to_categorical on the labels)"
+    elif d["why"] == "sparse rank":
+        text = f"class indices must have rank output.ndim - 1 = {len(o) - 1} (they are {len(t)}-D)"
+        if len(t) == len(o) and t[-1] == o[-1]:
+            text += "; these targets look one-hot: use categorical_crossentropy"
+    else:
+        axis = d["axis"]
+        text = f"dim {axis} is {t[axis]} in the targets and {o[axis]} in the output"
+        if axis == len(o) - 1 and t[axis] == 1 and "categorical" in str(loss).lower() and "sparse" not in str(loss):
+            text += "; class indices of shape (N, 1) need sparse_categorical_crossentropy (or to_categorical)"
+    return head + text + f" (Keras: {d['keras']})"
+
+
+RULE = Rule("SL402", "loss-target-mismatch", "error",
+            "the targets a loss compares with the model's output have the wrong shape",
+            kinds=("loss_target",), describe=describe)
