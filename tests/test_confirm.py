@@ -43,8 +43,12 @@ def _id(path: Path) -> str:
     return f"{path.parent.name}/{path.name}"
 
 
+# Fixtures that read datasets run with the test doubles (documented shapes, no downloads, short loops).
+DOUBLES = str(ROOT / "tests" / "doubles")
+
+
 def shapelint(*args, cwd=ROOT, timeout=600) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([DOUBLES, str(ROOT), os.environ.get("PYTHONPATH", "")]))
     return subprocess.run([sys.executable, "-m", "shapelint", *map(str, args)], capture_output=True, text=True,
                           env=env, cwd=cwd, timeout=timeout)
 
@@ -335,8 +339,16 @@ def traced() -> dict:
     from shapelint.confirm.trace import trace_paths
 
     by_file: dict = {}
-    for model in trace_paths([str(p) for p in FIXTURES]):
-        by_file.setdefault(_id(Path(model["path"])), []).append(model)
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([DOUBLES] + ([saved] if saved else []))  # the children's
+    try:
+        for model in trace_paths([str(p) for p in FIXTURES]):
+            by_file.setdefault(_id(Path(model["path"])), []).append(model)
+    finally:
+        if saved is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = saved
     return by_file
 
 

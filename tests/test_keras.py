@@ -40,14 +40,6 @@ def probe(paths: list) -> dict:
     warnings.simplefilter("ignore")
     import keras
 
-    # datasets of the documented shapes without downloads, and short fits (tests/doubles)
-    sys.path.insert(0, str(ROOT / "tests" / "doubles"))
-    import keras_data
-    from runtime_caps import cap_keras
-
-    keras_data.install(keras)
-    cap_keras(keras)
-
     keras_dir = os.path.dirname(keras.__file__) + os.sep
     state = {"file": None, "observed": []}
     layer_cls = keras.layers.Layer
@@ -135,7 +127,9 @@ def doc_files(tmp_path_factory) -> dict:
 @pytest.fixture(scope="session")
 def runtime(doc_files) -> dict:
     pytest.importorskip("keras")
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    # tests/doubles: datasets of the documented shapes without downloads, short fits
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "tests" / "doubles"), str(ROOT),
+                                                       os.environ.get("PYTHONPATH", "")]),
                PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow",
                CUDA_VISIBLE_DEVICES="")
     paths = [str(p) for p in ALL] + [str(p) for p in doc_files.values()]

@@ -46,7 +46,9 @@ from shapelint.confirm.torch_runtime import probe  # noqa: E402
 
 @pytest.fixture(scope="session")
 def runtime() -> dict:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    # tests/doubles: datasets of the documented shapes without downloads, short data loops
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "tests" / "doubles"), str(ROOT),
+                                                       os.environ.get("PYTHONPATH", "")]),
                PYTHONWARNINGS="ignore")
     proc = subprocess.run([sys.executable, __file__, *map(str, ALL)], capture_output=True, text=True,
                           env=env, timeout=600, cwd=ROOT)
@@ -204,9 +206,4 @@ def test_lesson_conv_in_json(runtime: dict):
 
 
 if __name__ == "__main__":
-    # datasets of the documented shapes without downloads, and short data loops (tests/doubles)
-    sys.path.insert(0, str(ROOT / "tests" / "doubles"))
-    from runtime_caps import cap_torch
-
-    cap_torch()
     print(json.dumps(probe(sys.argv[1:])))
