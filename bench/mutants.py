@@ -995,7 +995,10 @@ def study(framework: str = "torch", limit=None, seed: int = 0, timeout: int = 20
         paths, child = torchvision_sources(), "torch"
     else:
         paths, child = sorted(str(p) for p in FIXTURES[framework].glob("ok_*.py")), framework
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    # fixtures that read datasets run on the test doubles (documented shapes, no downloads, short loops);
+    # the torchvision and keras-apps studies need the real packages
+    doubles = [str(REPO / "tests" / "doubles")] if framework in FIXTURES else []
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(doubles + [str(REPO), os.environ.get("PYTHONPATH", "")]),
                PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3", OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
     command = [python or sys.executable, str(Path(__file__).resolve()), "--child", child,
                "-" if limit is None else str(limit), str(seed), str(timeout), *paths]
