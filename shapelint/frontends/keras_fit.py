@@ -33,7 +33,7 @@ class KerasBorders:
         if self.frontend.interp.speculative and self.losses.get(id(owner)) is not loss:
             loss = UNKNOWN  # compiled on some paths only
         self.losses[id(owner)] = loss if loss is not None else UNKNOWN
-        self.frontend.interp._keep.append(owner)
+        self.frontend.interp.keep(owner)
         return None
 
     # ----- feeding ---------------------------------------------------------------------------
