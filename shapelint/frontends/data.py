@@ -294,7 +294,7 @@ class DataValues:
 
     @staticmethod
     def is_data(value) -> bool:
-        return isinstance(value, (Array, Dataset, Loader, TfData, Transform, DataMethod, DataFunction))
+        return isinstance(value, (Array, Dataset, Loader, TfData, Transform, DataMethod, DataFunction, LongRange))
 
     # ----- calls -----------------------------------------------------------------------------
 
@@ -734,9 +734,11 @@ class DataValues:
             return value.element
         if isinstance(value, Dataset):
             return value.element
+        if isinstance(value, LongRange):
+            return value.items[0] if len(value.items) else NOT_DATA
         if isinstance(value, Enumerated):
             inner = self.element(value.inner)
-            return NOT_DATA if inner is NOT_DATA else (UNKNOWN, inner)
+            return NOT_DATA if inner is NOT_DATA else (value.start, inner)
         if isinstance(value, Array) and value.shape:
             return self.index(value, 0)
         return NOT_DATA
@@ -744,12 +746,15 @@ class DataValues:
     def length(self, value):
         if isinstance(value, (Loader, Dataset)):
             return value.length if value.length is not None else UNKNOWN
-        if isinstance(value, Array) and value.shape:
+        if isinstance(value, LongRange):
+            return len(value.items)
+        if isinstance(value, Tensor) and value.shape:
+            # len() of an array or a tensor (numpy, torch, eager TF alike) is its first size
             return value.shape[0] if _int(value.shape[0]) else UNKNOWN
         return NOT_DATA
 
-    def enumerate(self, value):
-        return Enumerated(value) if isinstance(value, (Loader, TfData, Dataset)) else NOT_DATA
+    def enumerate(self, value, start=0):
+        return Enumerated(value, start) if isinstance(value, (Loader, TfData, Dataset, LongRange)) else NOT_DATA
 
     # ----- Keras datasets --------------------------------------------------------------------
 
@@ -975,7 +980,15 @@ class DataValues:
 @dataclass(eq=False)
 class Enumerated:
     inner: object
+    start: int = 0
 
 
-__all__ = ["Array", "Dataset", "Loader", "TfData", "Transform", "DataValues", "Origin", "NOT_DATA", "broadcast",
+@dataclass(eq=False)
+class LongRange:
+    """``range(...)`` too long to unroll: a loop over it runs its first iteration for real."""
+
+    items: range
+
+
+__all__ = ["LongRange", "Array", "Dataset", "Loader", "TfData", "Transform", "DataValues", "Origin", "NOT_DATA", "broadcast",
            "reshape", "reshape_fits", "Enumerated"]

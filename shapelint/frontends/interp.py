@@ -13,7 +13,7 @@ from __future__ import annotations
 import libcst as cst
 
 from shapelint.frontends import literals
-from shapelint.frontends.data import NOT_DATA, Array, DataValues
+from shapelint.frontends.data import NOT_DATA, Array, DataValues, LongRange
 from shapelint.ir import UNKNOWN, Tensor
 from shapelint.parse import import_bindings
 
@@ -1247,13 +1247,13 @@ class Interpreter:
                     r = range(*args)
                 except ValueError:
                     return UNKNOWN
-                return list(r) if len(r) <= MAX_UNROLL else UNKNOWN
+                return list(r) if len(r) <= MAX_UNROLL else LongRange(r)
             return UNKNOWN
         if name == "enumerate" and args:
             items = self.iterate(args[0])
             start = args[1] if len(args) > 1 else kwargs.get("start", 0)
             if items is None and isinstance(start, int):
-                wrapped = self.data.enumerate(args[0])
+                wrapped = self.data.enumerate(args[0], start)
                 return UNKNOWN if wrapped is NOT_DATA else wrapped
             if items is None or not isinstance(start, int):
                 return UNKNOWN

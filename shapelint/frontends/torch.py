@@ -14,6 +14,7 @@ from shapelint.frontends.base import SPATIAL_SYMBOLS, FrameworkHooks, statement_
 from shapelint.frontends.interp import (
     BudgetExceeded, ExternalCall, Function, Instance, ModuleRef, StatefulValue, SuperProxy, UserClass,
 )
+from shapelint.frontends.torch_losses import NOT_LOSS, Criterion, TorchLosses
 from shapelint.ir import UNKNOWN, Model, Tensor
 from shapelint.shapes import dims
 from shapelint.shapes import torch_ops as ops
@@ -172,6 +173,7 @@ class TorchFrontend(FrameworkHooks):
         self.modelled_calls: set = set()  # (id(instance), input shape) of script-level model calls
         self.in_user_call = 0
         self.components: set = set()  # ids of classes instantiated inside another class's methods
+        self.losses = TorchLosses(self)  # loss criteria against the model's output (torch_losses.py)
 
     # ----- model discovery ------------------------------------------------------------------
 
@@ -328,6 +330,8 @@ class TorchFrontend(FrameworkHooks):
             return self.call_module(func, args, kwargs, node)
         if isinstance(func, TensorMethod):
             return self.call_tensor_method(func, args, kwargs, node)
+        if isinstance(func, Criterion):
+            return self.losses.call(func, args, kwargs, node)
         return UNKNOWN
 
     def call_layer(self, layer: LayerValue, args, node):
@@ -409,6 +413,9 @@ class TorchFrontend(FrameworkHooks):
                    for b in instance.cls.external_bases())
 
     def call_qualified(self, qual, args, kwargs, node):
+        loss = self.losses.qualified(qual, args, kwargs, node)
+        if loss is not NOT_LOSS:
+            return loss
         layer = names.torch_layer(qual)
         if layer is not None:
             if layer in LAYERS:

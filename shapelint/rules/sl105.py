@@ -10,8 +10,9 @@ def describe(problem, node, span_of):
     if "axis" in d:
         return f"{d['what']}={d['axis']} is out of range for a {d['got']}-D tensor {shape} ({origin(node, span_of, operand)})"
     accepted = " or ".join(f"{r}-D" for r in d["accepted"])
-    return (f"{d['what']} expects a {accepted} input but receives a {d['got']}-D tensor {shape} "
-            f"({origin(node, span_of, operand)})")
+    source = origin(node, span_of, operand)
+    hint = f"; {d['hint']}" if d.get("hint") and source.startswith(("from LSTM", "from GRU", "from SimpleRNN")) else ""
+    return f"{d['what']} expects a {accepted} input but receives a {d['got']}-D tensor {shape} ({source}){hint}"
 
 
 RULE = Rule("SL105", "rank-mismatch", "error", "Layer receives a tensor of a rank it rejects",

@@ -12,6 +12,8 @@ def describe(problem, node, span_of):
     if d["why"] == "rank":
         detail = (f"a {len(d['data'])}-D array for a {len(d['spec'])}-D input, which Keras cannot squeeze or expand "
                   f"(it only drops or adds a trailing axis of size 1)")
+        if len(d["spec"]) == len(d["data"]) + 1 and tuple(d["spec"][1:]) == tuple(d["data"]):
+            detail += "; the input shape was given the array's whole shape, batch included: use x.shape[1:]"
     else:
         axis = d["axis"]
         detail = f"dim {axis} is {d['data'][axis]} where the input declares {d['spec'][axis]}"

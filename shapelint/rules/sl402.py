@@ -1,15 +1,50 @@
 """SL402 loss-target-mismatch: the targets a loss compares do not fit the model's output."""
 
-from shapelint.rules.base import Rule, batch_shape, origin
+from shapelint.rules.base import Rule, batch_shape, format_shape, origin
+
+
+def sources(problem, node, span_of):
+    """(' (to_categorical at line 7)', ' (Dense at line 14)'): where the targets and the output came from."""
+    d = problem.data
+    source = d.get("origin")
+    target_from = f" ({source.describe(span_of)})" if source is not None else ""
+    produced = origin(node, span_of, 0 if d.get("framework") == "torch" else 1)
+    output_from = f" ({produced[len('from '):]})" if produced.startswith("from ") and "model input" not in produced \
+        and "no layer" not in produced else ""
+    return target_from, output_from
+
+
+def describe_torch(problem, node, span_of):
+    d = problem.data
+    target_from, output_from = sources(problem, node, span_of)
+    t, o = d["target"], d["output"]
+    head = (f"{d['loss']}: target {format_shape(t)}{target_from} vs input {format_shape(o)}{output_from}: ")
+    why = d["why"]
+    if why == "index rank":
+        text = f"class indices must have rank input.ndim - 1 = {len(o) - 1} (they are {len(t)}-D)"
+        if len(t) == len(o) and t[-1] == 1:
+            text += "; squeeze the trailing axis of size 1 (target.squeeze(1))"
+        elif d.get("hint") == "probabilities":
+            text += "; class probabilities must have the input's shape"
+    elif why == "batch":
+        text = (f"the input holds {o[0]} rows for {t[0]} targets: a reshape before the classifier folds "
+                f"per-example values into the batch")
+    elif why == "spatial":
+        text = "the targets' spatial sizes differ from the input's"
+    elif why == "index dtype":
+        text = "class indices must be integers (int64)"
+    elif why == "probabilities dtype":
+        text = "targets of the input's shape are class probabilities and must be floating point"
+    else:
+        text = "the target must have the input's size"
+    return head + text + f" (torch: {d['torch']})"
 
 
 def describe(problem, node, span_of):
     d = problem.data
-    source = d.get("origin")
-    target_from = f" ({source.describe(span_of)})" if source is not None else ""
-    produced = origin(node, span_of, 1)
-    output_from = f" ({produced[len('from '):]})" if produced.startswith("from ") and "model input" not in produced \
-        else ""
+    if d.get("framework") == "torch":
+        return describe_torch(problem, node, span_of)
+    target_from, output_from = sources(problem, node, span_of)
     t, o = d["target"], d["output"]
     method = d["method"] if d["method"] == "validation_data" else f"model.{d['method']}"
     head = (f"{method}: targets {batch_shape(d['given_target'])}{target_from} vs output "

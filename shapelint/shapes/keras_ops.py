@@ -664,7 +664,14 @@ class Recurrent(KerasOp):
 
     def check(self, params, inputs):
         x = inputs[0]
-        if x is None or len(x) != 3:
+        if x is not None and len(x) != 3:
+            # InputSpec(ndim=3) of LSTM / GRU / SimpleRNN (keras/src/layers/rnn/lstm.py)
+            problems = rank_problem(x, (3,), self.name)
+            if len(x) == 2:
+                problems[0].data["hint"] = ("a recurrent layer feeding it must return its whole sequence "
+                                            "(return_sequences=True)")
+            return problems
+        if x is None:
             return []
         return _undefined("features", x[-1], 2, "input feature count")
 

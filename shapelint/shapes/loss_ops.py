@@ -178,5 +178,10 @@ def target_problem(data) -> Problem:
     return Problem("loss_target", data)
 
 
+def broadcast_problem(data) -> Problem:
+    """Targets of another size that the loss broadcasts: torch warns and trains the wrong thing."""
+    return Problem("loss_broadcast", data, fatal=False)
+
+
 __all__ = ["KerasLoss", "keras_loss", "keras_loss_class", "keras_target_problem", "keras_data_problem", "Border",
-           "data_problem", "target_problem", "CROSSENTROPIES"]
+           "data_problem", "target_problem", "broadcast_problem", "CROSSENTROPIES"]
