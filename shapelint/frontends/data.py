@@ -561,8 +561,7 @@ class DataValues:
                 target = (args[0],)
             if reshape_fits(shape, target) is False:
                 return self.array(None, owner.dtype, owner.origin)
-            return self.array(reshape(shape, target), owner.dtype, Origin("reshape", node) if owner.origin is None
-                              else owner.origin)
+            return self.array(reshape(shape, target), owner.dtype, Origin("reshape", node))
         if name in ("flatten", "ravel"):
             total = dims.product(shape) if shape is not None else None
             return self.same(owner, (total,) if shape is not None else None)

@@ -739,6 +739,9 @@ class Interpreter:
                     continue
                 key = self.eval(element.key, frame)
                 value = self.eval(element.value, frame)
+                if isinstance(key, Tensor):
+                    result[key] = value  # {placeholder: batch}: a feed_dict, keyed by the tensor itself
+                    continue
                 if key is UNKNOWN or not literals.is_plain(key) or isinstance(key, (list, dict)):
                     return UNKNOWN
                 result[key] = value

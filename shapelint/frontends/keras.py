@@ -878,6 +878,28 @@ class KerasFrontend(FrameworkHooks):
             return None
         return owner.model.input, owner.output, False, owner.model
 
+    def rejecting_layer(self, seq: SequentialValue, shape):
+        """The first layer of a built stack that rejects an input of ``shape``, or None: a Sequential
+        runs its layers on whatever sizes an array has (its layers' own InputSpecs decide)."""
+        if seq.opaque or seq.output is None:
+            return None
+        scratch = Model(seq.model.name, FRAMEWORK, seq.site)
+        saved = self.current
+        self.current = scratch
+        x = Tensor(shape, framework=FRAMEWORK)
+        try:
+            for item in seq.layers:
+                if isinstance(item, (Tensor, InputLayerValue)):
+                    continue
+                result = self.interp.call(item, [x], {}, getattr(item, "site", seq.site))
+                fatal = next((n for n in scratch.nodes if any(p.fatal for p in n.problems)), None)
+                if fatal is not None:
+                    return fatal
+                x = result if isinstance(result, Tensor) else Tensor(None, framework=FRAMEWORK)
+        finally:
+            self.current = saved
+        return None
+
     def _feed(self, spec, nodes, args, kwargs, node):
         """``model.predict(np.zeros((2, 37, 45, 3)))`` (fit, evaluate, ...) on a model whose input
         declares None sizes: each layer runs with those sizes bound to the array's, and the first

@@ -21,6 +21,7 @@ class KerasBorders:
         self.frontend = frontend
         self.losses: dict = {}  # id(model value) -> KerasLoss | UNKNOWN
         self.failed: set = set()  # ids of models a call already failed on: the program stopped there
+        self.stack = None  # the Sequential being fed, when it is one
 
     # ----- compile ---------------------------------------------------------------------------
 
@@ -56,6 +57,7 @@ class KerasBorders:
             return UNKNOWN
         count = len(info[3].nodes) if info[3] is not None else 0
         spec, output, functional, record = info
+        self.stack = owner if not functional else None
         fed = self.check_data(spec, x, functional, record, node, method)
         if method in TARGET_METHODS and fed:
             self.check_targets(owner, output, y, record, node, method)
@@ -77,6 +79,13 @@ class KerasBorders:
         if not isinstance(x, Tensor) or x.shape is None or spec is None:
             return True
         problem, adjusted = loss_ops.keras_data_problem(spec, x.shape, functional)
+        if problem is None and self.stack is not None \
+                and any(isinstance(a, int) and isinstance(b, int) and a != b for a, b in zip(adjusted[1:], spec[1:])):
+            layer = self.frontend.rejecting_layer(self.stack, (None,) + tuple(adjusted[1:]))
+            if layer is not None:
+                axis = next(i for i, (a, b) in enumerate(zip(adjusted, spec)) if i and isinstance(a, int)
+                            and isinstance(b, int) and a != b)
+                problem = {"why": "layer", "axis": axis, "layer": layer, "keras": "the layer rejects it"}
         if problem is not None:
             problem.update(spec=tuple(spec), data=tuple(x.shape), method=method,
                            origin=getattr(x, "origin", None))

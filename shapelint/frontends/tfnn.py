@@ -21,6 +21,7 @@ from shapelint.frontends.interp import BudgetExceeded, ExternalCall, Function, I
 from shapelint.ir import UNKNOWN, Model, Node, Tensor
 from shapelint.shapes import dims
 from shapelint.shapes import tfnn_ops as ops
+from shapelint.frontends.tf_session import SESSIONS, TfBorders, TfSession
 from shapelint.shapes.common import Concat, Elementwise
 
 FRAMEWORK = "tf"
@@ -172,6 +173,7 @@ class TfNNFrontend(FrameworkHooks):
         self.called: set = set()
         self.modelled: set = set()  # (function or class node, argument shapes) already made a model
         self.declared_count = 0
+        self.borders = TfBorders(self)  # feed_dict and losses against the graph (tf_session.py)
         super().__init__(module, inputs)
 
     # ----- models -------------------------------------------------------------------------------
@@ -345,6 +347,11 @@ class TfNNFrontend(FrameworkHooks):
             return self.elementwise(ELEMENTWISE[qual], left, right, node)
         if name in ("concat", "concatenate"):
             return self.concat(args, kwargs, node)
+        if name in SESSIONS:
+            return TfSession()
+        loss = self.borders.loss(name, args, kwargs, node)
+        if loss is not None:
+            return loss
         source = self.source(name, args, kwargs)
         if source is not None:
             if name not in ("placeholder", "placeholder_with_default"):
@@ -440,7 +447,14 @@ class TfNNFrontend(FrameworkHooks):
 
     # ----- interpreter hooks ------------------------------------------------------------------------
 
+    def enter(self, value):
+        return value if isinstance(value, TfSession) else UNKNOWN
+
     def attr(self, owner, name, node):
+        if isinstance(owner, TfSession):
+            if name == "run":
+                return ExternalCall(self.borders.run)
+            return ExternalCall(lambda a, k, n: None) if name in ("close", "__enter__", "__exit__") else UNKNOWN
         if name == "value" and isinstance(owner, (int, dims.Expr)) and not isinstance(owner, bool):
             return owner  # TF1's Dimension.value
         if isinstance(owner, Tensor):

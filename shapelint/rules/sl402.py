@@ -8,7 +8,7 @@ def sources(problem, node, span_of):
     d = problem.data
     source = d.get("origin")
     target_from = f" ({source.describe(span_of)})" if source is not None else ""
-    produced = origin(node, span_of, 0 if d.get("framework") == "torch" else 1)
+    produced = origin(node, span_of, 0 if d.get("framework") in ("torch", "tf") else 1)
     output_from = f" ({produced[len('from '):]})" if produced.startswith("from ") and "model input" not in produced \
         and "no layer" not in produced else ""
     return target_from, output_from
@@ -18,7 +18,10 @@ def describe_torch(problem, node, span_of):
     d = problem.data
     target_from, output_from = sources(problem, node, span_of)
     t, o = d["target"], d["output"]
-    head = (f"{d['loss']}: target {format_shape(t)}{target_from} vs input {format_shape(o)}{output_from}: ")
+    inputs = "logits" if d.get("framework") == "tf" else "input"
+    head = f"{d['loss']}: labels {format_shape(t)}{target_from} vs {inputs} {format_shape(o)}{output_from}: " \
+        if d.get("framework") == "tf" else \
+        f"{d['loss']}: target {format_shape(t)}{target_from} vs input {format_shape(o)}{output_from}: "
     why = d["why"]
     if why == "index rank":
         text = f"class indices must have rank input.ndim - 1 = {len(o) - 1} (they are {len(t)}-D)"
@@ -35,14 +38,24 @@ def describe_torch(problem, node, span_of):
         text = "class indices must be integers (int64)"
     elif why == "probabilities dtype":
         text = "targets of the input's shape are class probabilities and must be floating point"
+    elif why == "sparse rank":
+        text = f"class indices must have rank {inputs}.ndim - 1 = {len(o) - 1} (they are {len(t)}-D)"
+        if len(t) == len(o) and t[-1] == o[-1]:
+            text += "; these labels look one-hot: use the non-sparse loss"
+    elif why in ("rank", "shape") and d.get("framework") == "tf":
+        axis = d.get("axis")
+        text = (f"the labels must have the {inputs}' shape" if axis is None else
+                f"dim {axis} is {t[axis]} in the labels and {o[axis]} in the {inputs}")
     else:
         text = "the target must have the input's size"
+    if d.get("framework") == "tf":
+        return head + text + f" (TF: {d['tf']})"
     return head + text + f" (torch: {d['torch']})"
 
 
 def describe(problem, node, span_of):
     d = problem.data
-    if d.get("framework") == "torch":
+    if d.get("framework") in ("torch", "tf"):
         return describe_torch(problem, node, span_of)
     target_from, output_from = sources(problem, node, span_of)
     t, o = d["target"], d["output"]
