@@ -171,6 +171,15 @@ class FrameworkHooks:
     def enter(self, value):
         return UNKNOWN
 
+    def fatal_nodes(self) -> list:
+        """Every node recorded so far (in order) whose problems make the framework raise, outside
+        speculation: a loop over data asks before and after running its body."""
+        models = list(getattr(self, "models", ()))
+        current = getattr(self, "current", None)
+        if current is not None and all(current is not m for m in models):
+            models.append(current)
+        return [n for m in models for n in m.nodes if not n.speculative and any(p.fatal for p in n.problems)]
+
     # speculation: what a value becomes when a branch or loop may have changed it
     def merge_tensors(self, a: Tensor, b: Tensor) -> Tensor:
         if a.shape is None or b.shape is None or len(a.shape) != len(b.shape):

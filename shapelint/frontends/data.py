@@ -75,6 +75,7 @@ class Loader:
     dataset: Dataset | None = None
     batch_size: int | None = None
     drop_last: bool | None = False
+    last: object = None  # the last batch, when smaller than the others
 
 
 @dataclass(eq=False)
@@ -742,6 +743,18 @@ class DataValues:
             return self.index(value, 0)
         return NOT_DATA
 
+    def last_element(self, value):
+        """(element, why) for a loader whose last batch is smaller than the others, else None."""
+        if isinstance(value, Enumerated):
+            inner = self.last_element(value.inner)
+            return None if inner is None else ((value.start, inner[0]), inner[1])
+        if not isinstance(value, Loader) or value.last is None:
+            return None
+        n, size = value.dataset.length, value.batch_size
+        why = (f"on the last batch: {value.label.split(' via ')[0]} holds {n} examples, {n} % {size} = {n % size} "
+               f"are left for it (drop_last=False)")
+        return value.last, why
+
     def length(self, value):
         if isinstance(value, (Loader, Dataset)):
             return value.length if value.length is not None else UNKNOWN
@@ -900,11 +913,12 @@ class DataValues:
     # ----- torch.utils.data ------------------------------------------------------------------
 
     def tensor_dataset(self, args, node):
-        if not args or not all(isinstance(a, Array) and a.shape for a in args):
+        if not args or not all(isinstance(a, Tensor) and a.shape for a in args):
             return Dataset(UNKNOWN, None, "TensorDataset", node)
         firsts = {a.shape[0] for a in args}
         length = firsts.pop() if len(firsts) == 1 and all(_int(a.shape[0]) for a in args) else None
-        rows = tuple(self.array(a.shape[1:], a.dtype, a.origin, "torch") for a in args)
+        rows = tuple(self.array(a.shape[1:], getattr(a, "dtype", None), getattr(a, "origin", None), "torch")
+                     for a in args)
         return Dataset(rows, length, "TensorDataset", node)
 
     def data_loader(self, args, kwargs, node):
@@ -921,10 +935,13 @@ class DataValues:
         label = f"{dataset.label} via DataLoader(batch_size={size if size is not None else '?'})"
         origin = Origin(label, node)
         element = self.collate(dataset.element, typical, origin)
-        batches = None
+        batches, last = None, None
         if n is not None and size is not None and isinstance(drop_last, bool):
             batches = n // size if drop_last else -(-n // size)
-        return Loader(element, batches, label, node, dataset, size, drop_last if isinstance(drop_last, bool) else None)
+            if not drop_last and n > size and n % size:
+                last = self.collate(dataset.element, n % size, origin)
+        return Loader(element, batches, label, node, dataset, size, drop_last if isinstance(drop_last, bool) else None,
+                      last)
 
     def collate(self, item, batch, origin):
         """torch's default_collate of ``batch`` copies of ``item``."""

@@ -497,17 +497,26 @@ class Interpreter:
         else:
             self.exec_block(orelse.body.body, frame)
 
-    def exec_data_loop(self, stmt: cst.For, element, frame: Frame):
+    def exec_data_loop(self, stmt: cst.For, element, frame: Frame, last=None):
         """A loop over data (a loader, a dataset, an array): its first iteration runs for real on a
-        typical element, so model calls and losses in the body are checked; the iterations after it
-        are run speculatively and forgotten, like any loop."""
-        def body():
-            self.assign(stmt.target, element, frame)
+        typical element, so model calls and losses in the body are checked; when the loop's last
+        element differs (a loader's last, smaller batch) and the typical one ran clean, the body runs
+        for real on it too (``last`` = (element, why)); the iterations after the first are run
+        speculatively and forgotten, like any loop."""
+        def body(item=element):
+            self.assign(stmt.target, item, frame)
             self.exec_block(stmt.body.body, frame)
 
+        failed = self.hooks.fatal_nodes()
         body()
         if frame.returned:
             return
+        if last is not None and len(self.hooks.fatal_nodes()) == len(failed):
+            body(last[0])
+            for node in self.hooks.fatal_nodes()[len(failed):]:
+                node.hint = last[1]
+            if frame.returned:
+                return
         self.havoc(frame, body)
 
     def exec_for(self, stmt: cst.For, frame: Frame):
@@ -519,7 +528,7 @@ class Interpreter:
         if iterable is None and stmt.orelse is None:
             element = self.data.element(value)
             if element is not NOT_DATA:
-                self.exec_data_loop(stmt, element, frame)
+                self.exec_data_loop(stmt, element, frame, self.data.last_element(value))
                 return
         if iterable is None or has_jump or len(iterable) > MAX_UNROLL or stmt.orelse is not None:
             def body():

@@ -7,8 +7,9 @@ def describe(problem, node, span_of):
     d = problem.data
     if d["what"] == "reshape":
         target = "[" + ", ".join("?" if v is None else str(v) for v in d["expected"]) + "]"
+        hint = f"; {node.hint}" if node.hint else ""
         return (f"{node.name} to {target} cannot hold the {d['got']} elements of "
-                f"{format_shape(node.inputs[0])} ({origin(node, span_of)})")
+                f"{format_shape(node.inputs[0])} ({origin(node, span_of)}){hint}")
     if d["what"] == "undefined":
         return undefined_size(problem, node, span_of)
     if d["what"] == "trailing dims":
