@@ -632,6 +632,7 @@ class DataValues:
         if shape is None or index is UNKNOWN:
             return self.same(array, None)
         parts = index if isinstance(index, tuple) else (index,)
+        parts = tuple(None if getattr(p, "qualname", None) == "numpy.newaxis" else p for p in parts)
         arrays = [p for p in parts if isinstance(p, Array)]
         if arrays:
             # fancy indexing with one integer array (np.eye(10)[y]): the index's shape, then the rest
