@@ -538,8 +538,16 @@ class DataValues:
             if name in TORCH_SAME_SHAPE:
                 if name in ("float", "double", "long", "int", "half"):
                     return self.same(owner, dtype=DTYPE_NAMES.get(name))
-                if name == "to" and args and _dtype(args[0]) is not None:
-                    return self.same(owner, dtype=_dtype(args[0]))
+                if name in ("to", "type"):
+                    # x.to(device), x.to(torch.long), x.to(device, dtype=...), x.type(torch.LongTensor):
+                    # the dtype stays known only when nothing passed could change it
+                    given = list(args) + list(kwargs.values())
+                    named = [_dtype(v) for v in given if _dtype(v) is not None]
+                    if named:
+                        return self.same(owner, dtype=named[-1])
+                    if all(isinstance(v, (str, bool)) for v in given) and name == "to":
+                        return self.same(owner)
+                    return self.same(owner, dtype=None)
                 return self.same(owner)
             if name == "numpy":
                 return self.array(shape, owner.dtype, owner.origin, "numpy")

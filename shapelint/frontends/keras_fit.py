@@ -57,6 +57,9 @@ class KerasBorders:
             return UNKNOWN
         count = len(info[3].nodes) if info[3] is not None else 0
         spec, output, functional, record = info
+        if record is not None and record.data is None and isinstance(x, Array) and x.origin is not None \
+                and x.shape is not None:
+            record.data = (x.origin, x.shape)  # ``shapes`` names where the model's data comes from
         self.stack = owner if not functional else None
         fed = self.check_data(spec, x, functional, record, node, method)
         if method in TARGET_METHODS and fed:
