@@ -148,6 +148,11 @@ TORCH_SAME_SHAPE = {"to", "cuda", "cpu", "float", "double", "long", "int", "half
 TORCH_FROM = {"torch.from_numpy", "torch.tensor", "torch.as_tensor", "torch.Tensor", "torch.FloatTensor",
               "torch.LongTensor", "torch.DoubleTensor", "torch.IntTensor", "torch.autograd.Variable",
               "torch.autograd.variable.Variable"}
+PAD_SEQUENCES = {f"{root}{path}" for root in ("keras.", "tensorflow.keras.", "tf_keras.")
+                 for path in ("preprocessing.sequence.pad_sequences", "utils.pad_sequences")}
+TF_ARRAY_FUNCTIONS = {f"tensorflow.{name}": name for name in ("expand_dims", "reshape", "cast", "one_hot", "squeeze")}
+TF_ARRAY_FUNCTIONS.update({f"tensorflow.compat.v1.{name}": name for name in ("expand_dims", "reshape", "cast",
+                                                                          "one_hot", "squeeze")})
 TORCH_FROM_DTYPE = {"torch.FloatTensor": "float32", "torch.Tensor": "float32", "torch.LongTensor": "int64",
                     "torch.DoubleTensor": "float64", "torch.IntTensor": "int32"}
 
@@ -361,7 +366,47 @@ class DataValues:
         if qual in ("tensorflow.convert_to_tensor", "tensorflow.constant") and args is not UNKNOWN and args \
                 and isinstance(args[0], Array) and (kwargs is UNKNOWN or "shape" not in kwargs):
             return self.same(args[0])
+        if qual in PAD_SEQUENCES:
+            if args is UNKNOWN or kwargs is UNKNOWN:
+                return UNKNOWN
+            return self.pad_sequences(args, kwargs, node)
+        if qual in TF_ARRAY_FUNCTIONS and args is not UNKNOWN and kwargs is not UNKNOWN and args \
+                and isinstance(args[0], Array):
+            return self.tf_function(TF_ARRAY_FUNCTIONS[qual], args, kwargs, node)
         return NOT_DATA
+
+    def pad_sequences(self, args, kwargs, node):
+        """``pad_sequences(sequences, maxlen=100)``: (number of sequences, maxlen) int32."""
+        sequences = args[0] if args else kwargs.get("sequences")
+        maxlen = kwargs.get("maxlen", args[1] if len(args) > 1 else None)
+        count = self.length(sequences) if isinstance(sequences, Array) else None
+        if isinstance(sequences, (list, tuple)) and id(sequences) not in self.interp.opaque:
+            count = len(sequences)
+        count = count if _int(count) else None
+        return self.array((count, maxlen if _int(maxlen) else None), _dtype(kwargs.get("dtype"), "int32"),
+                          Origin("pad_sequences", node))
+
+    def tf_function(self, name, args, kwargs, node):
+        """tf.expand_dims / tf.reshape / tf.cast / tf.one_hot on an array the program made."""
+        array = args[0]
+        if name == "expand_dims":
+            return self.method(array, "expand_dims", args[1:], {"axis": kwargs["axis"]} if "axis" in kwargs else {},
+                               node)
+        if name == "reshape":
+            return self.method(array, "reshape", args[1:2] or [kwargs.get("shape")], {}, node)
+        if name == "cast":
+            return self.same(array, dtype=_dtype(args[1] if len(args) > 1 else kwargs.get("dtype")))
+        if name == "squeeze":
+            axis = args[1] if len(args) > 1 else kwargs.get("axis")
+            return self.method(array, "squeeze", [axis] if axis is not None else [], {}, node)
+        if name == "one_hot":
+            depth = args[1] if len(args) > 1 else kwargs.get("depth")
+            if array.shape is None:
+                return self.array(None, "float32", Origin("tf.one_hot", node))
+            # no squeeze: labels of shape (N, 1) give (N, 1, depth)
+            return self.array(tuple(array.shape) + (depth if _int(depth) else None,), "float32",
+                              Origin("tf.one_hot", node))
+        return self.array(None)
 
     # ----- numpy -----------------------------------------------------------------------------
 
