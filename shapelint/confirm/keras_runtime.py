@@ -89,6 +89,10 @@ class KerasObserver:
         if caller.f_code.co_filename == self.file:
             return caller.f_lineno
         if caller.f_code.co_filename.startswith(self.keras_dir):
+            if not self.stack and isinstance(layer, self.keras.Model):
+                # the model itself, run by fit / evaluate / predict: a failure there (the data
+                # does not fit its input) is at the file's call, not where the model was built
+                return None
             return layer.__dict__.get("_probe_line")  # a stack entry Keras runs itself
         return None
 
