@@ -975,10 +975,29 @@ class DataValues:
                      for a in args)
         return Dataset(rows, length, "TensorDataset", node)
 
+    def user_dataset(self, value, node):
+        """A ``Dataset`` subclass the program writes: its ``__getitem__(0)`` is a typical item and its
+        ``__len__()`` the length, both evaluated speculatively (the loader runs them later, if at all)."""
+        cls = getattr(value, "cls", None)
+        if cls is None or not hasattr(cls, "lookup") or cls.lookup("__getitem__") is None:
+            return None
+        self.interp.speculative += 1
+        try:
+            item = self.interp.call(self.interp.get_attr(value, "__getitem__", node), [0], {}, node)
+            length = self.interp.call(self.interp.get_attr(value, "__len__", node), [], {}, node) \
+                if cls.lookup("__len__") is not None else UNKNOWN
+        finally:
+            self.interp.speculative -= 1
+        if item is UNKNOWN:
+            return None
+        return Dataset(item, length if _int(length) else None, cls.name, node)
+
     def data_loader(self, args, kwargs, node):
         dataset = args[0] if args else kwargs.get("dataset")
         batch = kwargs.get("batch_size", args[1] if len(args) > 1 else 1)
         drop_last = kwargs.get("drop_last", False)
+        if not isinstance(dataset, Dataset):
+            dataset = self.user_dataset(dataset, node)
         if not isinstance(dataset, Dataset):
             return Loader(UNKNOWN, None, "DataLoader", node)
         if kwargs.get("batch_sampler") is not None or kwargs.get("collate_fn") is not None or batch is None:
