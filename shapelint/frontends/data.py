@@ -101,13 +101,6 @@ class DataMethod:
     name: str
 
 
-@dataclass(eq=False)
-class DataFunction:
-    """A data-producing callable (``mnist.load_data``) reached through an attribute."""
-
-    qualname: str
-
-
 FLOAT_RESULT = {"float16", "float32", "float64"}
 INT_DTYPES = {"uint8", "int8", "int16", "int32", "int64", "bool"}
 DTYPE_NAMES = {
@@ -300,7 +293,7 @@ class DataValues:
 
     @staticmethod
     def is_data(value) -> bool:
-        return isinstance(value, (Array, Dataset, Loader, TfData, Transform, DataMethod, DataFunction, LongRange))
+        return isinstance(value, (Array, Dataset, Loader, TfData, Transform, DataMethod, LongRange))
 
     # ----- calls -----------------------------------------------------------------------------
 
@@ -309,8 +302,6 @@ class DataValues:
             if args is UNKNOWN or kwargs is UNKNOWN:
                 return self._unknown_like(func.owner)
             return self.method(func.owner, func.name, args, kwargs, node)
-        if isinstance(func, DataFunction):
-            return self.qualified(func.qualname, args, kwargs, node)
         if isinstance(func, Transform):
             if args is UNKNOWN or len(args) != 1:
                 return UNKNOWN
@@ -559,19 +550,17 @@ class DataValues:
             if owner.library == "torch" and name not in TORCH_SAME_SHAPE and name not in ("size", "dim", "numpy"):
                 return NOT_DATA  # the frontend's tensor semantics
             return DataMethod(owner, name)
-        if isinstance(owner, (Dataset, Loader, TfData)):
-            if isinstance(owner, TfData) or name in ("dataset", "batch_size", "targets", "classes"):
-                return DataMethod(owner, name) if isinstance(owner, TfData) else self.loader_attr(owner, name)
+        if isinstance(owner, TfData):
+            return DataMethod(owner, name)
+        if isinstance(owner, Loader):
+            if name == "dataset" and owner.dataset is not None:
+                return owner.dataset
+            if name == "batch_size" and owner.batch_size is not None:
+                return owner.batch_size
+            return UNKNOWN
+        if isinstance(owner, Dataset):
             return UNKNOWN
         return NOT_DATA
-
-    def loader_attr(self, owner, name):
-        if isinstance(owner, Loader):
-            if name == "dataset":
-                return owner.dataset if owner.dataset is not None else UNKNOWN
-            if name == "batch_size":
-                return owner.batch_size if owner.batch_size is not None else UNKNOWN
-        return UNKNOWN
 
     def method(self, owner, name, args, kwargs, node):
         if isinstance(owner, TfData):
