@@ -501,8 +501,8 @@ class Interpreter:
         """A loop over data (a loader, a dataset, an array): its first iteration runs for real on a
         typical element, so model calls and losses in the body are checked; when the loop's last
         element differs (a loader's last, smaller batch) and the typical one ran clean, the body runs
-        for real on it too (``last`` = (element, why)); the iterations after the first are run
-        speculatively and forgotten, like any loop."""
+        for real on it too (``last`` = (element, why)) unless something failed before; the iterations
+        after the first are run speculatively and forgotten, like any loop."""
         def body(item=element):
             self.assign(stmt.target, item, frame)
             self.exec_block(stmt.body.body, frame)
@@ -511,9 +511,10 @@ class Interpreter:
         body()
         if frame.returned:
             return
-        if last is not None and len(self.hooks.fatal_nodes()) == len(failed):
+        # the last batch comes at the end of the first epoch: only a program that got there so far
+        if last is not None and not failed and not self.hooks.fatal_nodes():
             body(last[0])
-            for node in self.hooks.fatal_nodes()[len(failed):]:
+            for node in self.hooks.fatal_nodes():
                 node.hint = last[1]
             if frame.returned:
                 return
