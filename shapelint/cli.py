@@ -46,6 +46,9 @@ class _Group(click.Group):
             sys.exit(EXIT_ERROR)
         except click.Abort:
             sys.exit(EXIT_ERROR)
+        except Exception as error:  # noqa: BLE001 - a crash is an internal error: exit 2, one line
+            click.echo(f"shapelint: internal error: {type(error).__name__}: {error}", err=True)
+            sys.exit(EXIT_ERROR)
 
 
 @click.group(cls=_Group)
@@ -85,7 +88,7 @@ def check(paths, output_format, select, ignore, extend_select, exit_zero, input_
     from pathlib import Path
 
     from shapelint import config as configuration
-    from shapelint.api import Settings, collect_files
+    from shapelint.api import Settings, collect_files, is_internal_error
     from shapelint.report import FORMATS
     from shapelint.runner import default_cache_dir, lint_files
 
@@ -132,6 +135,8 @@ def check(paths, output_format, select, ignore, extend_select, exit_zero, input_
         checked = f"{len(files)} file{'s' if len(files) != 1 else ''}"
         summary = f"Found {count} finding{'s' if count != 1 else ''} in {checked}."
         click.echo(summary if count else f"All checks passed ({checked}).", err=True)
+    if any(is_internal_error(d) for d in diagnostics):
+        sys.exit(EXIT_ERROR)  # reported above, with the file named
     threshold = SEVERITY_ORDER[fail_on]
     failing = [d for d in diagnostics if SEVERITY_ORDER.get(d.severity, 2) >= threshold]
     if failing and not exit_zero:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
 from shapelint import __version__
-from shapelint.api import Diagnostic, Settings, lint_file
+from shapelint.api import INTERNAL_ERROR, Diagnostic, Settings, SourceError, is_internal_error, lint_file, read_source
 
 PARALLEL_MIN_FILES = 16  # below this, worker start-up costs more than it saves
 
@@ -45,7 +46,32 @@ def _parser_version() -> str:
     return f"python {sys.version_info[0]}.{sys.version_info[1]} libcst {libcst}"
 
 
+DIAGNOSTIC_FIELDS = {"path": str, "line": int, "column": int, "end_line": int, "end_column": int, "code": str,
+                     "severity": str, "message": str}
+OPTIONAL_FIELDS = {"confirmed": bool, "runtime": str, "cell": int}
+SEVERITIES = ("info", "warning", "error")
+MAX_ENTRY_BYTES = 4 * 1024 * 1024
+ENTRY_SCHEMA = 1
+
+
+def _valid_diagnostic(item) -> bool:
+    if not isinstance(item, dict) or not set(DIAGNOSTIC_FIELDS) <= set(item) \
+            or not set(item) <= set(DIAGNOSTIC_FIELDS) | set(OPTIONAL_FIELDS):
+        return False
+    for name, kind in DIAGNOSTIC_FIELDS.items():
+        if type(item[name]) is not kind:  # bool is not an int here
+            return False
+    for name, kind in OPTIONAL_FIELDS.items():
+        if item.get(name) is not None and type(item[name]) is not kind:
+            return False
+    return item["severity"] in SEVERITIES and item["line"] >= 1 and item["column"] >= 1
+
+
 class ResultCache:
+    """Findings per file, keyed by what was analysed: the file's bytes as read for that very
+    analysis, its path, the settings and shapelint's version.  Entries are checked on load; an
+    entry that is not exactly a list of findings is a miss."""
+
     def __init__(self, directory: Path, settings: Settings):
         self.directory = directory
         fingerprint = json.dumps([__version__, _code_fingerprint(), _parser_version(), settings.select, settings.ignore, settings.extend_select,
@@ -54,71 +80,141 @@ class ResultCache:
                                   settings.root], default=str)
         self.salt = hashlib.sha256(fingerprint.encode()).hexdigest()
 
-    def _entry(self, path: str) -> Path | None:
-        try:
-            with open(path, "rb") as handle:
-                digest = hashlib.sha256(handle.read()).hexdigest()
-        except OSError:
-            return None
-        key = hashlib.sha256(f"{self.salt}\0{os.path.abspath(path)}\0{digest}".encode()).hexdigest()
+    def entry(self, path: str, digest: str, *extra: str) -> Path:
+        """Where the findings of ``path`` with content hash ``digest`` live; ``extra``: anything
+        else the findings depend on (say, the content of the modules a file imports)."""
+        parts = [self.salt, os.path.abspath(path), digest, *extra]
+        key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         return self.directory / key[:2] / f"{key}.json"
 
-    def get(self, path: str):
-        entry = self._entry(path)
-        if entry is None or not entry.is_file():
-            return entry, None
+    def get(self, entry: Path, path: str) -> list | None:
         try:
-            return entry, [Diagnostic(**d) for d in json.loads(entry.read_text())]
-        except (OSError, ValueError, TypeError):
-            return entry, None
+            with open(entry, "rb") as handle:
+                raw = handle.read(MAX_ENTRY_BYTES + 1)
+            if len(raw) > MAX_ENTRY_BYTES:
+                return None
+            stored = json.loads(raw)
+        except (OSError, ValueError, RecursionError, MemoryError):
+            return None
+        # {"schema": 1, "key": <the entry's own key>, "findings": [...]}: anything else is a miss.
+        if not isinstance(stored, dict) or set(stored) != {"schema", "key", "findings"} \
+                or stored["schema"] != ENTRY_SCHEMA or stored["key"] != entry.stem:
+            return None
+        items = stored["findings"]
+        if not isinstance(items, list) or not all(_valid_diagnostic(item) for item in items):
+            return None
+        return [Diagnostic(**{**item, "path": path}) for item in items]
 
     @staticmethod
-    def put(entry: Path | None, diagnostics):
-        if entry is None:
-            return
+    def put(entry: Path, diagnostics) -> None:
+        if any(is_internal_error(d) for d in diagnostics):
+            return  # a failure of shapelint's own is not the file's result
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
-            tmp = entry.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps([asdict(d) for d in diagnostics]))
-            os.replace(tmp, entry)
+            fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=entry.stem, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump({"schema": ENTRY_SCHEMA, "key": entry.stem,
+                               "findings": [asdict(d) for d in diagnostics]}, handle)
+                os.replace(tmp, entry)  # atomic: a reader sees the old entry or the new, never half
+            except BaseException:
+                os.unlink(tmp)
+                raise
         except OSError:
             pass  # a cache that cannot be written is only slower
 
 
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _lint_one(path: str, settings: Settings) -> tuple:
+    """(content hash of the bytes analysed or None when unread, diagnostics), in a worker."""
+    try:
+        data = read_source(path)
+    except SourceError as error:
+        return None, [Diagnostic(path, 1, 1, 1, 1, "SL000", "error", str(error))]
+    return _digest(data), lint_file(path, settings, data=data).diagnostics
+
+
 def _lint_batch(args):
     paths, settings = args
-    return [lint_file(p, settings).diagnostics for p in paths]
+    return [_lint_one(p, settings) for p in paths]
 
 
 def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
                cache_dir: Path | None = None) -> list[list[Diagnostic]]:
-    """Diagnostics per file, in the order of ``files``."""
+    """Diagnostics per file, in the order of ``files``.  Each file is read once for its analysis,
+    and its findings are cached under the hash of exactly those bytes; a file that cannot be
+    read, or whose analysis failed inside shapelint, is never cached."""
     results: list = [None] * len(files)
-    entries: list = [None] * len(files)
     cache = ResultCache(cache_dir, settings) if cache_dir is not None else None
+    jobs = jobs or os.cpu_count() or 1
+    parallel = jobs > 1 and len(files) >= PARALLEL_MIN_FILES
     todo = []
     for i, path in enumerate(files):
+        if cache is None and parallel:
+            todo.append(i)
+            continue
+        try:
+            data = read_source(path)
+        except SourceError as error:
+            results[i] = [Diagnostic(path, 1, 1, 1, 1, "SL000", "error", str(error))]
+            continue
+        digest = _digest(data)
         if cache is not None:
-            entries[i], cached = cache.get(path)
+            cached = cache.get(cache.entry(path, digest), path)
             if cached is not None:
                 results[i] = cached
                 continue
-        todo.append(i)
-    jobs = jobs or os.cpu_count() or 1
-    if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES:
-        from concurrent.futures import ProcessPoolExecutor
-
-        size = max(1, min(32, len(todo) // (jobs * 4)))
-        batches = [todo[i:i + size] for i in range(0, len(todo), size)]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for batch, diags in zip(batches, pool.map(_lint_batch, [([files[i] for i in b], settings)
-                                                                    for b in batches])):
-                for i, d in zip(batch, diags):
-                    results[i] = d
-    else:
-        for i in todo:
-            results[i] = lint_file(files[i], settings).diagnostics
-    if cache is not None:
-        for i in todo:
-            cache.put(entries[i], results[i])
+        if parallel:
+            todo.append(i)  # the worker reads the file again and keys its result by what it read
+        else:
+            results[i] = lint_file(path, settings, data=data).diagnostics
+            if cache is not None:
+                cache.put(cache.entry(path, digest), results[i])
+    if todo and parallel:
+        for i, (digest, diags) in _lint_parallel([files[i] for i in todo], todo, settings, jobs).items():
+            results[i] = diags
+            if cache is not None and digest is not None:
+                cache.put(cache.entry(files[i], digest), diags)
     return results
+
+
+def _lint_parallel(paths: list[str], indices: list[int], settings: Settings, jobs: int) -> dict:
+    """index -> (digest, diagnostics).  A worker that dies (a crash in native code) takes down
+    only its pool: the files left unfinished are retried one per task, then each alone in a fresh
+    process, and a file that still kills its process is reported as an internal error."""
+    done: dict = {}
+    items = list(zip(indices, paths))
+    size = max(1, min(32, len(items) // (jobs * 4)))
+    left = _pool_round([items[k:k + size] for k in range(0, len(items), size)], jobs, settings, done)
+    if left:
+        left = _pool_round([[item] for item in left], jobs, settings, done)
+    for item in left:
+        if _pool_round([[item]], 1, settings, done):
+            i, path = item
+            done[i] = (None, [Diagnostic(path, 1, 1, 1, 1, "SL000", "error",
+                                         f"{INTERNAL_ERROR} while analysing {path}: the worker process died "
+                                         "(a crash in native code)")])
+    return done
+
+
+def _pool_round(groups: list, workers: int, settings: Settings, done: dict) -> list:
+    """Runs each group of (index, path) as one task; returns the items a dead worker left undone."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [(group, pool.submit(_lint_batch, ([p for _, p in group], settings))) for group in groups]
+            for group, future in futures:
+                try:
+                    outcomes = future.result()
+                except BrokenProcessPool:
+                    continue
+                for (i, _), outcome in zip(group, outcomes):
+                    done[i] = outcome
+    except BrokenProcessPool:
+        pass
+    return [item for group in groups for item in group if item[0] not in done]
