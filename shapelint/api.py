@@ -163,11 +163,13 @@ def _lint_source(source, path, settings, want_models, line_map, prune, parser) -
     if FILE_NOQA.search(code_text[:4096]):
         return FileResult(path, [])
     from shapelint import frontends
+    from shapelint.frontends import budget
 
-    try:
-        models = frontends.analyse(module, inputs_for(settings, path), code_text)
-    except RecursionError:
-        models = []
+    with budget.for_file() as work:
+        try:
+            models = frontends.analyse(module, inputs_for(settings, path), code_text)
+        except RecursionError:
+            models = []
     if positions is None:
         positions = Positions(module)
     findings = findings_of(models)
@@ -189,8 +191,29 @@ def _lint_source(source, path, settings, want_models, line_map, prune, parser) -
             lines = code_text.splitlines()
         if not _suppressed(lines, diag):
             diags.append(diag)
+    if work.exhausted_in is not None and settings.enabled("SL001") \
+            and not any("SL001".startswith(p) for p in file_ignores):
+        diag = _budget_diagnostic(path, work, positions)
+        if not _suppressed(lines if lines is not None else code_text.splitlines(), diag):
+            diags.append(diag)
     diags.sort(key=lambda d: (d.line, d.column, d.code))
     return FileResult(path, diags, models if want_models else [], positions)
+
+
+def _budget_diagnostic(path: str, work, positions: Positions) -> Diagnostic:
+    """SL001 where the analysis ran out of steps: the function (or module) it was analysing."""
+    from shapelint.frontends.budget import FILE_STEPS
+    from shapelint.frontends.interp import STEP_BUDGET
+
+    what = f"`{work.label}`" if work.label else "module-level code"
+    if work.per_model:
+        message = (f"analysis of {what} stopped after {STEP_BUDGET:,} steps (the budget per model); "
+                   "findings that depend on the rest of it may be missing")
+    else:
+        message = (f"analysis stopped in {what}: the file's budget of {FILE_STEPS:,} steps is spent; "
+                   "findings in the code analysed after it may be missing")
+    span = positions.span(work.exhausted_in) if work.label else Span(1, 1, 1, 1)
+    return Diagnostic(path, span.line, span.column, span.line, span.column, "SL001", RULES["SL001"].severity, message)
 
 
 def _message(finding, span_of) -> str:

@@ -134,7 +134,9 @@ def check(paths, output_format, select, ignore, extend_select, exit_zero, input_
         count = len(diagnostics)
         checked = f"{len(files)} file{'s' if len(files) != 1 else ''}"
         summary = f"Found {count} finding{'s' if count != 1 else ''} in {checked}."
-        click.echo(summary if count else f"All checks passed ({checked}).", err=True)
+        stopped = len({d.path for d in diagnostics if d.code == "SL001"})
+        incomplete = f" Analysis stopped early in {stopped} file{'s' if stopped != 1 else ''} (SL001)." if stopped else ""
+        click.echo((summary if count else f"All checks passed ({checked}).") + incomplete, err=True)
     if any(is_internal_error(d) for d in diagnostics):
         sys.exit(EXIT_ERROR)  # reported above, with the file named
     threshold = SEVERITY_ORDER[fail_on]

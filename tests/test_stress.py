@@ -245,3 +245,222 @@ def test_a_worker_that_dies_loses_only_its_file(tmp_path, monkeypatch):
             assert [d.code for d in diags] == ["SL101"], path
     # The crash was not cached; the others were.
     assert len(_entries(tmp_path / "cache")) == 19
+
+
+class RawClient:
+    """Speaks LSP's framing by hand, so that it can also break it."""
+
+    def __init__(self, cwd):
+        import queue
+        import threading
+
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        self.proc = subprocess.Popen([sys.executable, "-m", "shapelint", "lsp"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd, env=env)
+        self.messages: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.next_id = 0
+
+    def _read(self):
+        stream = self.proc.stdout
+        while True:
+            length = None
+            while True:
+                line = stream.readline()
+                if not line:
+                    return
+                if line == b"\r\n":
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            self.messages.put(json.loads(stream.read(length)))
+
+    def raw(self, data: bytes):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def send(self, method, params, request=True):
+        message = {"jsonrpc": "2.0", "method": method, "params": params}
+        if request:
+            self.next_id += 1
+            message["id"] = self.next_id
+        body = json.dumps(message).encode()
+        self.raw(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        return message.get("id")
+
+    def wait(self, predicate, timeout):
+        import queue
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                message = self.messages.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                return None
+            if predicate(message):
+                return message
+
+    def answer(self, request_id, timeout=10):
+        return self.wait(lambda m: m.get("id") == request_id and "method" not in m, timeout)
+
+    def close(self):
+        try:
+            self.send("shutdown", None)
+            self.send("exit", None, request=False)
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _open(client, uri, text, version=1):
+    client.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": version,
+                                                          "text": text}}, request=False)
+
+
+def _diagnostics_for(uri):
+    return lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri
+
+
+def test_language_server_recovers_from_broken_framing(tmp_path):
+    client = RawClient(tmp_path)
+    try:
+        answer = client.answer(client.send("initialize", {"processId": None, "rootUri": tmp_path.as_uri(),
+                                                          "capabilities": {}}), timeout=30)
+        assert answer and "capabilities" in answer["result"]
+        client.send("initialized", {}, request=False)
+        uri = (tmp_path / "net.py").as_uri()
+        _open(client, uri, CONTROL)
+        assert client.wait(_diagnostics_for(uri), 30)["params"]["diagnostics"][0]["code"] == "SL101"
+        hover = {"textDocument": {"uri": uri}, "position": {"line": 2, "character": 30}}
+        broken = [
+            b'\r\n{"jsonrpc": "2.0", "id": 900, "method": "shutdown"}',  # no Content-Length
+            b'Content-Length: abc\r\n\r\n{"jsonrpc": "2.0", "id": 901, "method": "shutdown"}',
+            bytes(range(256)) * 4,  # binary noise
+            b"Content-Length: 1000000000000\r\n\r\n{}",
+            b'Content-Length: 5\r\n\r\n{"jsonrpc": "2.0", "id": 902}',  # a body longer than announced
+            b'Content-Length: 2\r\n\r\n[]',  # JSON, not a message
+            b'Content-Length: 60\r\n\r\n{"jsonrpc": "2.0", "id": 903, "method": "textDocument/hover"}',  # too short
+        ]
+        for noise in broken:
+            started = time.monotonic()
+            client.raw(noise)
+            # A client repeats a request it got no answer to: some answer comes within seconds.
+            for _ in range(3):
+                answer = client.answer(client.send("textDocument/hover", hover), timeout=5)
+                if answer is not None:
+                    break
+            assert answer is not None and "SL" not in json.dumps(answer.get("error")), noise[:40]
+            assert "Conv2d" in answer["result"]["contents"]["value"], noise[:40]
+            assert time.monotonic() - started < 15
+        assert client.proc.poll() is None
+    finally:
+        client.close()
+    assert client.proc.returncode == 0
+
+
+def test_a_large_document_does_not_block_the_server(tmp_path):
+    """A document over the inline limit is linted in a separate process: hover on another one is
+    answered meanwhile, and the large one's finding (on its last line) is published later."""
+    from shapelint.lsp_worker import INLINE_MAX_BYTES
+
+    table = "\n".join(f"{row:06} " + "x" * 60 for row in range(INLINE_MAX_BYTES // 60 + 100))
+    lines = [HEAD, f'TABLE = """\n{table}\n"""\n', "net = nn.Sequential(nn.Conv2d(3, 16, 3), nn.Conv2d(32, 8, 3))\n"]
+    big = "".join(lines)
+    lines = big.splitlines()
+    client = RawClient(tmp_path)
+    try:
+        assert client.answer(client.send("initialize", {"processId": None, "rootUri": tmp_path.as_uri(),
+                                                        "capabilities": {}}), timeout=30)
+        client.send("initialized", {}, request=False)
+        small, large = (tmp_path / "small.py").as_uri(), (tmp_path / "large.py").as_uri()
+        _open(client, small, CONTROL)
+        assert client.wait(_diagnostics_for(small), 30)
+        _open(client, large, big)
+        started = time.monotonic()
+        answer = client.answer(client.send("textDocument/hover", {"textDocument": {"uri": small},
+                                                                  "position": {"line": 2, "character": 30}}))
+        assert answer and "Conv2d" in answer["result"]["contents"]["value"]
+        assert time.monotonic() - started < 3
+        published = client.wait(_diagnostics_for(large), 60)
+        assert [(d["code"], d["range"]["start"]["line"]) for d in published["params"]["diagnostics"]] == \
+            [("SL101", len(lines) - 1)]
+    finally:
+        client.close()
+
+
+BUDGET_SOURCE = textwrap.dedent("""\
+    import torch.nn as nn
+
+    first = nn.Sequential(nn.Conv2d(3, 16, 3), nn.Conv2d(32, 8, 3))
+
+
+    def slow():
+        table = [[i * j for j in range(300)] for i in range(300)]
+        return nn.Sequential(nn.Conv2d(3, 16, 3), nn.Conv2d(32, 8, 3))
+
+
+    later = slow()
+""")
+
+
+def test_a_spent_work_budget_is_reported_and_keeps_earlier_findings():
+    from shapelint.api import lint_source
+
+    started = time.process_time()
+    diags = lint_source(BUDGET_SOURCE, "budget.py").diagnostics
+    assert time.process_time() - started < 10
+    assert [(d.code, d.line) for d in diags] == [("SL101", 3), ("SL001", 6)]
+    assert "analysis of `slow` stopped after 200,000 steps" in diags[1].message
+    assert diags[1].severity == "info"
+
+
+def test_the_file_budget_is_shared_by_its_models(monkeypatch):
+    from shapelint.api import lint_source
+    from shapelint.frontends import budget
+
+    source = BUDGET_SOURCE.replace("range(300)", "range(20)")
+    assert [d.code for d in lint_source(source, "budget.py").diagnostics] == ["SL101", "SL101"]
+    monkeypatch.setattr(budget, "FILE_STEPS", 500)
+    diags = lint_source(source, "budget.py").diagnostics
+    assert [(d.code, d.line) for d in diags] == [("SL101", 3), ("SL001", 6)]
+    assert "the file's budget of 500 steps is spent" in diags[1].message
+
+
+FORKING = textwrap.dedent("""\
+    import os
+    import time
+
+    import torch.nn as nn
+
+    if os.fork() == 0:  # a worker started at import time that never finishes
+        with open(os.environ["GRANDCHILD_PID_FILE"], "w") as handle:
+            handle.write(str(os.getpid()))
+        time.sleep(600)
+        os._exit(0)
+
+    net = nn.Sequential(nn.Conv2d(3, 16, 3), nn.Conv2d(32, 8, 3))
+""")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the target forks")
+def test_confirm_kills_what_the_model_file_forks(tmp_path):
+    (tmp_path / "forking.py").write_text(FORKING)
+    pid_file = tmp_path / "grandchild.pid"
+    result = run("check", "--no-cache", "--confirm", "--confirm-timeout", "20", "--format", "json",
+                 str(tmp_path / "forking.py"), env={"GRANDCHILD_PID_FILE": str(pid_file)}, timeout=120)
+    assert result.returncode == 1, result.stderr
+    [diag] = json.loads(result.stdout)
+    assert diag["code"] == "SL101" and diag["confirmed"] is True
+    grandchild = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # killed: gone, or a zombie nobody reaps (no init in a container)
+        try:
+            state = Path(f"/proc/{grandchild}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            break
+        if state == "Z":
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"the forked process {grandchild} outlived shapelint")
