@@ -11,7 +11,10 @@ from shapelint.ir import Span
 from shapelint.parse import ParseFailure, Positions, parse_source, room_for_nesting
 from shapelint.rules import RULES, findings_of
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = 5 * 1024 * 1024  # read at most this much of a file
+# Parse at most this much: LibCST's tree takes about 1 GB of memory per MB of source.  Files that
+# import no framework are never parsed, so they are only checked for syntax, up to MAX_FILE_BYTES.
+MAX_ANALYSED_BYTES = 2 * 1024 * 1024
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 IGNORE = re.compile(r"#\s*shapelint:\s*ignore\[(?P<codes>[^\]]*)\]")
 FILE_NOQA = re.compile(r"^#\s*shapelint:\s*noqa\s*$", re.MULTILINE)
@@ -144,6 +147,13 @@ def _lint_source(source, path, settings, want_models, line_map, prune, parser) -
         # Nothing to analyse; still report files that do not parse, as the contract promises.
         if _looks_parseable(text_bytes):
             return FileResult(path, [])
+    if len(text_bytes) > MAX_ANALYSED_BYTES:
+        diags = []
+        if settings.enabled("SL000") and not any("SL000".startswith(p) for p in settings.ignored_in(path)):
+            diags.append(Diagnostic(path, 1, 1, 1, 1, "SL000", "error",
+                                    f"file too large to analyse ({len(text_bytes)} bytes; the limit is "
+                                    f"{MAX_ANALYSED_BYTES}, as its syntax tree would take about 1 GB per MB)"))
+        return FileResult(path, diags)
     positions = None
     incremental = parser is not None and isinstance(source, str)
     module = _parse_pruned(source, text_bytes, prune == "always") if prune != "never" and not incremental else None

@@ -45,6 +45,7 @@ def hostile_sources() -> dict:
         "lambdas.py": (HEAD + "x = " + "lambda: " * 100_000 + "1\n", nested),
         "sum_20000.py": (HEAD + "x = " + "+".join(["1"] * 20_000) + "\n", nested),
         "subscripts_1500.py": (HEAD + "x = f" + "[0]" * 1500 + "\n", nested),
+        "huge.py": (HEAD + 'TABLE = """' + "x" * (2 * 1024 * 1024) + '"""\n', "file too large to analyse"),
         # Deep but within the bound: analysed, and the finding after it is kept.
         "sum_990.py": (HEAD + "x = " + "+".join(["1"] * 990) + "\n" + CONTROL.split("\n", 1)[1], None),
         "hex.py": (HEAD + "m = nn.Sequential(nn.Conv2d(3, 0x" + "f" * 3600 + ", 3), nn.Conv2d(4, 8, 3))\n"
