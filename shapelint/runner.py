@@ -52,6 +52,7 @@ OPTIONAL_FIELDS = {"confirmed": bool, "runtime": str, "cell": int}
 SEVERITIES = ("info", "warning", "error")
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
 ENTRY_SCHEMA = 1
+ENTRY_FIELDS = {"schema", "key", "findings", "models", "bound"}
 
 
 def _valid_diagnostic(item) -> bool:
@@ -87,7 +88,8 @@ class ResultCache:
         key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         return self.directory / key[:2] / f"{key}.json"
 
-    def get(self, entry: Path, path: str) -> list | None:
+    def get(self, entry: Path, path: str) -> tuple | None:
+        """(diagnostics, (model names, bound names)) cached for the file, or None."""
         try:
             with open(entry, "rb") as handle:
                 raw = handle.read(MAX_ENTRY_BYTES + 1)
@@ -96,17 +98,21 @@ class ResultCache:
             stored = json.loads(raw)
         except (OSError, ValueError, RecursionError, MemoryError):
             return None
-        # {"schema": 1, "key": <the entry's own key>, "findings": [...]}: anything else is a miss.
-        if not isinstance(stored, dict) or set(stored) != {"schema", "key", "findings"} \
+        # {"schema": 1, "key": <the entry's own key>, "findings": [...], "models": [...], "bound": [...]}:
+        # anything else is a miss.
+        if not isinstance(stored, dict) or set(stored) != ENTRY_FIELDS \
                 or stored["schema"] != ENTRY_SCHEMA or stored["key"] != entry.stem:
             return None
-        items = stored["findings"]
-        if not isinstance(items, list) or not all(_valid_diagnostic(item) for item in items):
+        items, models, bound = stored["findings"], stored["models"], stored["bound"]
+        if not all(isinstance(v, list) for v in (items, models, bound)) \
+                or not all(_valid_diagnostic(item) for item in items) \
+                or not all(isinstance(name, str) for name in models + bound):
             return None
-        return [Diagnostic(**{**item, "path": path}) for item in items]
+        return [Diagnostic(**{**item, "path": path}) for item in items], (tuple(models), tuple(bound))
 
     @staticmethod
-    def put(entry: Path, diagnostics) -> None:
+    def put(entry: Path, outcome: tuple) -> None:
+        diagnostics, (models, bound) = outcome
         if any(is_internal_error(d) for d in diagnostics):
             return  # a failure of shapelint's own is not the file's result
         try:
@@ -115,7 +121,8 @@ class ResultCache:
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
                     json.dump({"schema": ENTRY_SCHEMA, "key": entry.stem,
-                               "findings": [asdict(d) for d in diagnostics]}, handle)
+                               "findings": [asdict(d) for d in diagnostics],
+                               "models": list(models), "bound": list(bound)}, handle)
                 os.replace(tmp, entry)  # atomic: a reader sees the old entry or the new, never half
             except BaseException:
                 os.unlink(tmp)
@@ -128,13 +135,22 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _unread(path: str, error: SourceError) -> tuple:
+    return [Diagnostic(path, 1, 1, 1, 1, "SL000", "error", str(error))], ((), ())
+
+
+def _outcome(path: str, settings: Settings, data: bytes) -> tuple:
+    result = lint_file(path, settings, data=data)
+    return result.diagnostics, (result.model_names, result.bound_names)
+
+
 def _lint_one(path: str, settings: Settings) -> tuple:
-    """(content hash of the bytes analysed or None when unread, diagnostics), in a worker."""
+    """(content hash of the bytes analysed or None when unread, outcome), in a worker."""
     try:
         data = read_source(path)
     except SourceError as error:
-        return None, [Diagnostic(path, 1, 1, 1, 1, "SL000", "error", str(error))]
-    return _digest(data), lint_file(path, settings, data=data).diagnostics
+        return None, _unread(path, error)
+    return _digest(data), _outcome(path, settings, data)
 
 
 def _lint_batch(args):
@@ -144,14 +160,31 @@ def _lint_batch(args):
 
 def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
                cache_dir: Path | None = None) -> list[list[Diagnostic]]:
-    """Diagnostics per file, in the order of ``files``.  Each file is read once for its analysis,
-    and its findings are cached under the hash of exactly those bytes; a file that cannot be
-    read, or whose analysis failed inside shapelint, is never cached."""
+    """Diagnostics per file, in the order of ``files``."""
+    return [diagnostics for diagnostics, _ in lint_files_detailed(files, settings, jobs, cache_dir)]
+
+
+def lint_files_detailed(files: list[str], settings: Settings, jobs: int | None = None,
+                        cache_dir: Path | None = None, progress=None) -> list[tuple]:
+    """(diagnostics, (model names, bound names)) per file, in the order of ``files`` (see
+    ``FileResult``).  ``progress(done, total)`` is called as files finish.
+
+    Each file is read once for its analysis, and its outcome is cached under the hash of exactly
+    those bytes; a file that cannot be read, or whose analysis failed inside shapelint, is never
+    cached."""
     results: list = [None] * len(files)
     cache = ResultCache(cache_dir, settings) if cache_dir is not None else None
     jobs = jobs or os.cpu_count() or 1
     parallel = jobs > 1 and len(files) >= PARALLEL_MIN_FILES
     todo = []
+    done = 0
+
+    def finished(count: int = 1) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, len(files))
+
     for i, path in enumerate(files):
         if cache is None and parallel:
             todo.append(i)
@@ -159,48 +192,52 @@ def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
         try:
             data = read_source(path)
         except SourceError as error:
-            results[i] = [Diagnostic(path, 1, 1, 1, 1, "SL000", "error", str(error))]
+            results[i] = _unread(path, error)
+            done += 1
             continue
         digest = _digest(data)
         if cache is not None:
             cached = cache.get(cache.entry(path, digest), path)
             if cached is not None:
                 results[i] = cached
+                done += 1
                 continue
         if parallel:
             todo.append(i)  # the worker reads the file again and keys its result by what it read
         else:
-            results[i] = lint_file(path, settings, data=data).diagnostics
+            results[i] = _outcome(path, settings, data)
             if cache is not None:
                 cache.put(cache.entry(path, digest), results[i])
+            finished()
     if todo and parallel:
-        for i, (digest, diags) in _lint_parallel([files[i] for i in todo], todo, settings, jobs).items():
-            results[i] = diags
+        for i, (digest, outcome) in _lint_parallel([files[i] for i in todo], todo, settings, jobs, finished).items():
+            results[i] = outcome
             if cache is not None and digest is not None:
-                cache.put(cache.entry(files[i], digest), diags)
+                cache.put(cache.entry(files[i], digest), outcome)
     return results
 
 
-def _lint_parallel(paths: list[str], indices: list[int], settings: Settings, jobs: int) -> dict:
-    """index -> (digest, diagnostics).  A worker that dies (a crash in native code) takes down
-    only its pool: the files left unfinished are retried one per task, then each alone in a fresh
+def _lint_parallel(paths: list[str], indices: list[int], settings: Settings, jobs: int, finished) -> dict:
+    """index -> (digest, outcome).  A worker that dies (a crash in native code) takes down only
+    its pool: the files left unfinished are retried one per task, then each alone in a fresh
     process, and a file that still kills its process is reported as an internal error."""
     done: dict = {}
     items = list(zip(indices, paths))
     size = max(1, min(32, len(items) // (jobs * 4)))
-    left = _pool_round([items[k:k + size] for k in range(0, len(items), size)], jobs, settings, done)
+    left = _pool_round([items[k:k + size] for k in range(0, len(items), size)], jobs, settings, done, finished)
     if left:
-        left = _pool_round([[item] for item in left], jobs, settings, done)
+        left = _pool_round([[item] for item in left], jobs, settings, done, finished)
     for item in left:
-        if _pool_round([[item]], 1, settings, done):
+        if _pool_round([[item]], 1, settings, done, finished):
             i, path = item
-            done[i] = (None, [Diagnostic(path, 1, 1, 1, 1, "SL000", "error",
-                                         f"{INTERNAL_ERROR} while analysing {path}: the worker process died "
-                                         "(a crash in native code)")])
+            done[i] = (None, ([Diagnostic(path, 1, 1, 1, 1, "SL000", "error",
+                                          f"{INTERNAL_ERROR} while analysing {path}: the worker process died "
+                                          "(a crash in native code)")], ((), ())))
+            finished()
     return done
 
 
-def _pool_round(groups: list, workers: int, settings: Settings, done: dict) -> list:
+def _pool_round(groups: list, workers: int, settings: Settings, done: dict, finished) -> list:
     """Runs each group of (index, path) as one task; returns the items a dead worker left undone."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -215,6 +252,7 @@ def _pool_round(groups: list, workers: int, settings: Settings, done: dict) -> l
                     continue
                 for (i, _), outcome in zip(group, outcomes):
                     done[i] = outcome
+                finished(len(group))
     except BrokenProcessPool:
         pass
     return [item for group in groups for item in group if item[0] not in done]
