@@ -374,7 +374,11 @@ def read_source(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
     import stat
 
     def refuse_special(mode: int) -> None:
-        if stat.S_ISDIR(mode):
+        if stat.S_ISDIR(mode):  # a directory that could not be listed (see collect_files)
+            try:
+                os.listdir(path)
+            except OSError as error:
+                raise SourceError(f"cannot read directory: {error.strerror}") from None
             raise SourceError("cannot read directory")
         if not stat.S_ISREG(mode):
             kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else \
