@@ -175,8 +175,6 @@ def lint_files_detailed(files: list[str], settings: Settings, jobs: int | None =
     results: list = [None] * len(files)
     cache = ResultCache(cache_dir, settings) if cache_dir is not None else None
     jobs = jobs or os.cpu_count() or 1
-    parallel = jobs > 1 and len(files) >= PARALLEL_MIN_FILES
-    todo = []
     done = 0
 
     def finished(count: int = 1) -> None:
@@ -185,35 +183,40 @@ def lint_files_detailed(files: list[str], settings: Settings, jobs: int | None =
         if progress is not None:
             progress(done, len(files))
 
-    for i, path in enumerate(files):
-        if cache is None and parallel:
-            todo.append(i)
-            continue
-        try:
-            data = read_source(path)
-        except SourceError as error:
-            results[i] = _unread(path, error)
-            done += 1
-            continue
-        digest = _digest(data)
-        if cache is not None:
-            cached = cache.get(cache.entry(path, digest), path)
+    misses = []  # [index, digest, bytes read] of the files to lint
+    if cache is None and jobs > 1 and len(files) >= PARALLEL_MIN_FILES:
+        misses = [[i, None, None] for i in range(len(files))]  # the workers read them
+    else:
+        for i, path in enumerate(files):
+            try:
+                data = read_source(path)
+            except SourceError as error:
+                results[i] = _unread(path, error)
+                done += 1
+                continue
+            digest = _digest(data)
+            cached = cache.get(cache.entry(path, digest), path) if cache is not None else None
             if cached is not None:
                 results[i] = cached
                 done += 1
                 continue
-        if parallel:
-            todo.append(i)  # the worker reads the file again and keys its result by what it read
-        else:
-            results[i] = _outcome(path, settings, data)
-            if cache is not None:
-                cache.put(cache.entry(path, digest), results[i])
-            finished()
-    if todo and parallel:
-        for i, (digest, outcome) in _lint_parallel([files[i] for i in todo], todo, settings, jobs, finished).items():
-            results[i] = outcome
+            misses.append([i, digest, data])
+            if jobs > 1 and len(misses) >= PARALLEL_MIN_FILES:
+                for miss in misses:
+                    miss[2] = None  # linted in workers, which read the files again: do not hold them
+    if jobs > 1 and len(misses) >= PARALLEL_MIN_FILES:
+        indices = [i for i, _, _ in misses]
+        for i, (digest, outcome) in _lint_parallel([files[i] for i in indices], indices, settings, jobs,
+                                                   finished).items():
+            results[i] = outcome  # keyed below by the hash of what the worker read and analysed
             if cache is not None and digest is not None:
                 cache.put(cache.entry(files[i], digest), outcome)
+    else:
+        for i, digest, data in misses:
+            results[i] = _outcome(files[i], settings, data)
+            if cache is not None:
+                cache.put(cache.entry(files[i], digest), results[i])
+            finished()
     return results
 
 

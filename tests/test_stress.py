@@ -333,6 +333,10 @@ def test_language_server_recovers_from_broken_framing(tmp_path):
         uri = (tmp_path / "net.py").as_uri()
         _open(client, uri, CONTROL)
         assert client.wait(_diagnostics_for(uri), 30)["params"]["diagnostics"][0]["code"] == "SL101"
+        deep = (tmp_path / "deep.py").as_uri()  # would kill a server that gave it to LibCST
+        _open(client, deep, hostile_sources()["parens_1300.py"][0])
+        [refused] = client.wait(_diagnostics_for(deep), 30)["params"]["diagnostics"]
+        assert refused["code"] == "SL000" and "too many nested parentheses" in refused["message"]
         hover = {"textDocument": {"uri": uri}, "position": {"line": 2, "character": 30}}
         broken = [
             b'\r\n{"jsonrpc": "2.0", "id": 900, "method": "shutdown"}',  # no Content-Length
