@@ -78,8 +78,14 @@ def cli():
                    "to confirm or refute the finding.")
 @click.option("--confirm-timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
               help="Seconds one model may run under --confirm before it is killed.")
+@click.option("--fix", "apply_fixes", is_flag=True, help="Apply the fixes that prove themselves (safe ones only, "
+              "unless --unsafe-fixes) and write the files.")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that choose between meanings (sizes of layers).")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print what --fix would change as a diff and write nothing; exit 1 when there is a change.")
 def check(paths, output_format, select, ignore, extend_select, exit_zero, input_shapes, exclude, fail_on,
-          show_settings, output_file, jobs, no_cache, cache_dir, confirm, confirm_timeout):
+          show_settings, output_file, jobs, no_cache, cache_dir, confirm, confirm_timeout, apply_fixes,
+          unsafe_fixes, show_diff):
     """Lint PATHS (files or directories; default: the current directory)."""
     import os
     from pathlib import Path
@@ -116,7 +122,19 @@ def check(paths, output_format, select, ignore, extend_select, exit_zero, input_
         return
     files = collect_files(paths or (".",), exclude)
     cache = None if no_cache else Path(cache_dir) if cache_dir else default_cache_dir()
-    diagnostics = [d for per_file in lint_files(files, settings, jobs, cache) for d in per_file]
+    per_files = lint_files(files, settings, jobs, cache)
+    if apply_fixes or show_diff:
+        from shapelint.fixer import fix_files
+
+        per_files, fixed, diffs = fix_files(files, per_files, settings, unsafe_fixes, write=not show_diff)
+        if show_diff:
+            click.echo("".join(diffs), nl=False)
+            click.echo(f"Would fix {fixed} finding{'s' if fixed != 1 else ''}." if fixed else "No fixes available.",
+                       err=True)
+            sys.exit(EXIT_FINDINGS if diffs else 0)
+        if fixed:
+            click.echo(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}.", err=True)
+    diagnostics = [d for per_file in per_files for d in per_file]
     if confirm:
         from shapelint.confirm import confirm_diagnostics
 
@@ -132,6 +150,12 @@ def check(paths, output_format, select, ignore, extend_select, exit_zero, input_
         checked = f"{len(files)} file{'s' if len(files) != 1 else ''}"
         summary = f"Found {count} finding{'s' if count != 1 else ''} in {checked}."
         click.echo(summary if count else f"All checks passed ({checked}).", err=True)
+        if not apply_fixes:
+            from shapelint.fixer import fixable_hint
+
+            hint = fixable_hint(diagnostics, unsafe_fixes)
+            if hint:
+                click.echo(hint, err=True)
     threshold = SEVERITY_ORDER[fail_on]
     failing = [d for d in diagnostics if SEVERITY_ORDER.get(d.severity, 2) >= threshold]
     if failing and not exit_zero:

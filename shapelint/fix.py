@@ -1,0 +1,453 @@
+"""Repairs of findings, as data: a ``Fix`` is text edits plus how certain its intent is.
+
+A fix is made from what the finding's problem states (what the layer expects, what arrives)
+and from the CST node where the layer is constructed (``Node.def_site``): it rewrites only the
+argument that must change, so the rest of the text -- formatting, comments -- stays as written.
+``safe`` fixes have one possible meaning (``padding='SAME'`` in torch is ``'same'``); ``unsafe``
+ones choose between meanings (the layer's ``in_features`` or the tensor it receives).
+
+A value the code computes from other names is rewritten where it is written only when that is
+unambiguous (an integer literal, a product of literals, a module name assigned once and read
+once); otherwise no fix is offered.  ``shapelint.fixer`` applies fixes and proves each one by
+linting the fixed text again.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import libcst as cst
+
+SAFE = "safe"
+UNSAFE = "unsafe"
+
+TORCH_PADDING = ("same", "valid")
+TF_PADDING = ("SAME", "VALID")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text from (line, column) up to, not including, (end_line, end_column) by
+    ``content``; lines and columns count from 1, columns in code points.  An insertion has
+    equal start and end."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    content: str
+
+    def to_json(self) -> dict:
+        return {"line": self.line, "column": self.column, "end_line": self.end_line,
+                "end_column": self.end_column, "content": self.content}
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: str  # SAFE | UNSAFE
+    message: str
+    edits: tuple  # tuple[Edit, ...], not overlapping
+
+    def to_json(self) -> dict:
+        return {"applicability": self.applicability, "message": self.message,
+                "edits": [edit.to_json() for edit in self.edits]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Fix":
+        return cls(data["applicability"], data["message"], tuple(Edit(**edit) for edit in data["edits"]))
+
+
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line starts, with LibCST's line breaks (not str.splitlines')."""
+    return [0] + [match.end() for match in LINE_BREAK.finditer(text)]
+
+
+def apply_edits(text: str, edits) -> str | None:
+    """The text with the edits made; None when an edit falls outside the text or two overlap."""
+    starts = line_starts(text)
+
+    def offset(line: int, column: int) -> int | None:
+        if not 1 <= line <= len(starts):
+            return None
+        end = starts[line] if line < len(starts) else len(text)
+        at = starts[line - 1] + column - 1
+        return at if starts[line - 1] <= at <= end else None
+
+    spans = []
+    for edit in edits:
+        start, end = offset(edit.line, edit.column), offset(edit.end_line, edit.end_column)
+        if start is None or end is None or end < start:
+            return None
+        spans.append((start, end, edit.content))
+    spans.sort(key=lambda s: (s[0], s[1]))
+    for (_, end, _), (start, _, _) in zip(spans, spans[1:]):
+        if start < end:
+            return None
+    for start, end, content in reversed(spans):
+        text = text[:start] + content + text[end:]
+    return text
+
+
+class NoFix(Exception):
+    """The facts a fix needs are not all in the text."""
+
+
+class FixContext:
+    """The parsed file a finding came from: spans of its nodes and the text they came from."""
+
+    def __init__(self, module: cst.Module, text: str, span_of):
+        self.module = module
+        self.text = text
+        self.span_of = span_of
+        self._starts = None
+        self._names = None
+
+    def source(self, node: cst.CSTNode) -> str:
+        """The text of a node as written in the file; NoFix when the positions do not match it."""
+        span = self.span_of(node)
+        if self._starts is None:
+            self._starts = line_starts(self.text)
+        starts = self._starts
+        if not (1 <= span.line <= len(starts) and 1 <= span.end_line <= len(starts)):
+            raise NoFix
+        written = self.text[starts[span.line - 1] + span.column - 1:starts[span.end_line - 1] + span.end_column - 1]
+        if written != self.module.code_for_node(node):
+            raise NoFix
+        return written
+
+    def replace(self, node: cst.CSTNode, content: str) -> Edit:
+        self.source(node)
+        span = self.span_of(node)
+        return Edit(span.line, span.column, span.end_line, span.end_column, content)
+
+    def insert_before(self, node: cst.CSTNode, content: str) -> Edit:
+        self.source(node)
+        span = self.span_of(node)
+        return Edit(span.line, span.column, span.line, span.column, content)
+
+    def name_assigned_once(self, name: str):
+        """The value of the one ``name = value`` statement when the file binds ``name`` there
+        only and reads it once (counted with ``ast`` over the whole text, which the parse may
+        have pruned); else None."""
+        if self._names is None:
+            self._names = _name_counts(self.text)
+        if self._names.get(name) != 2:  # the assignment and the one read
+            return None
+        values = []
+
+        class Assignments(cst.CSTVisitor):
+            def visit_Assign(self, node: cst.Assign) -> None:
+                if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
+                        and node.targets[0].target.value == name:
+                    values.append(node.value)
+
+        self.module.visit(Assignments())
+        return values[0] if len(values) == 1 else None
+
+
+def _name_counts(text: str) -> dict:
+    """How many times each name is bound or read anywhere in the text."""
+    import ast
+
+    # A name read by string (``globals()["n"]``, ``eval``) is beyond this count: such files keep
+    # their names as they are.
+    if any(call in text for call in ("globals(", "locals(", "eval(", "exec(", "vars(")):
+        return {}
+    counts: dict = {}
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return counts
+    for node in ast.walk(tree):
+        names = ()
+        if isinstance(node, ast.Name):
+            names = (node.id,)
+        elif isinstance(node, ast.arg):
+            names = (node.arg,)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names = (node.name,)
+        elif isinstance(node, ast.alias):
+            names = ((node.asname or node.name).split(".")[0],)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names = tuple(node.names)
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+# ----- finding the argument that holds a parameter ----------------------------------------------
+
+
+def argument(call, name: str, signature=(), position: int | None = None) -> cst.Arg | None:
+    """The argument of ``call`` bound to the parameter ``name`` (by keyword, or by position in
+    ``signature`` or at ``position``); None when the call does not pass it or passes ``*args``."""
+    if not isinstance(call, cst.Call):
+        return None
+    if any(arg.star for arg in call.args):
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    if position is None:
+        names = [param for param, _ in signature]
+        position = names.index(name) if name in names else None
+    positional = [arg for arg in call.args if arg.keyword is None]
+    if position is not None and position < len(positional):
+        return positional[position]
+    return None
+
+
+def _int_literal(node) -> int | None:
+    if isinstance(node, cst.Integer) and not node.lpar:
+        try:
+            return int(node.value.replace("_", ""), 0)
+        except ValueError:
+            return None
+    return None
+
+
+def _factors(node) -> list | None:
+    """The integer literals of a product ``a * b * c``, in order; None for anything else."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply) and not node.lpar:
+        left, right = _factors(node.left), _factors(node.right)
+        return left + right if left is not None and right is not None else None
+    value = _int_literal(node)
+    return None if value is None else [(node, value)]
+
+
+def rewrite_int(expr, new: int, ctx: FixContext, depth: int = 0) -> list[Edit]:
+    """Edits that make the integer expression ``expr`` evaluate to ``new``: a literal is
+    replaced; in a product like ``16 * 5 * 5`` equal trailing factors are rescaled when that
+    gives ``new`` exactly (``16 * 4 * 4``), else the product becomes the number; a name assigned
+    once (``n = 400``) and read only here is rewritten at its assignment.  NoFix otherwise."""
+    if new <= 0:
+        raise NoFix
+    if _int_literal(expr) is not None:
+        return [ctx.replace(expr, str(new))]
+    factors = _factors(expr)
+    if factors is not None and len(factors) >= 2:
+        head, *tail = factors
+        side = _integer_root(new // head[1], len(tail)) if new % head[1] == 0 else None
+        if len(tail) >= 2 and len({v for _, v in tail}) == 1 and side is not None:
+            return [ctx.replace(node, str(side)) for node, _ in tail]
+        return [ctx.replace(expr, str(new))]
+    if isinstance(expr, cst.Name) and depth == 0:
+        value = ctx.name_assigned_once(expr.value)
+        if value is not None:
+            return rewrite_int(value, new, ctx, depth + 1)
+    raise NoFix
+
+
+def _integer_root(value: int, n: int) -> int | None:
+    if value <= 0:
+        return None
+    root = round(value ** (1 / n))
+    for guess in (root - 1, root, root + 1):
+        if guess > 0 and guess ** n == value:
+            return guess
+    return None
+
+
+def _string_literal(node) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        try:
+            value = node.evaluated_value
+        except Exception:  # noqa: BLE001 - an odd literal is simply not rewritten
+            return None
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _requote(node: cst.SimpleString, value: str) -> str:
+    """``value`` in the literal's own prefix and quotes."""
+    quote = node.quote
+    return f"{node.prefix}{quote}{value}{quote}"
+
+
+# ----- fixes per problem kind ------------------------------------------------------------------
+
+# The constructor argument a torch layer's channel / feature check compares, per op class name.
+CHANNEL_ARGUMENT = {"Conv": "in_channels", "BatchNorm": "num_features", "GroupNorm": "num_channels",
+                    "InstanceNorm": "num_features"}
+FEATURE_ARGUMENT = ("in_features", "input_size")
+
+
+def _torch_op(node) -> bool:
+    return type(node.op).__module__.endswith("torch_ops")
+
+
+def fix_padding_value(problem, node, ctx: FixContext) -> Fix | None:
+    """``padding='SAME'`` in torch / ``'same'`` in tf.nn: the spelling the framework accepts."""
+    data = problem.data
+    value = data.get("value")
+    if not isinstance(value, str):
+        return None
+    framework = data.get("framework")
+    if framework == "PyTorch" and value.lower() in TORCH_PADDING:
+        wanted = value.lower()
+        arg = argument(node.def_site, "padding", node.op.signature)
+    elif framework == "tf.nn" and value.upper() in TF_PADDING:
+        wanted = value.upper()
+        arg = argument(node.def_site, "padding", position=3)
+    else:
+        return None
+    if arg is None or _string_literal(arg.value) != value:
+        return None
+    edit = ctx.replace(arg.value, _requote(arg.value, wanted))
+    return Fix(SAFE, f"Write padding={wanted!r}", (edit,))
+
+
+def fix_same_stride(problem, node, ctx: FixContext) -> Fix | None:
+    """torch ``padding='same'`` at stride > 1: the explicit padding ``dilation * (kernel - 1) // 2``,
+    which gives ``ceil(size / stride)`` like TensorFlow's SAME for odd kernels."""
+    params, n = node.params, getattr(node.op, "n", None)
+    if not n:
+        return None
+    from shapelint.shapes.ops import as_ints
+
+    kernel, dilation = as_ints(params.get("kernel_size"), n), as_ints(params.get("dilation"), n)
+    if kernel is None or dilation is None or None in kernel or None in dilation:
+        return None
+    pads = [d * (k - 1) // 2 for k, d in zip(kernel, dilation)]
+    arg = argument(node.def_site, "padding", node.op.signature)
+    if arg is None or _string_literal(arg.value) != "same":
+        return None
+    text = str(pads[0]) if len(set(pads)) == 1 else "(" + ", ".join(map(str, pads)) + ")"
+    return Fix(UNSAFE, f"Pad explicitly: padding={text} (PyTorch has no 'same' for strided convolutions)",
+               (ctx.replace(arg.value, text),))
+
+
+def fix_keras1_positional(problem, node, ctx: FixContext) -> Fix | None:
+    """``Conv2D(32, 3, 3)`` written for Keras 1: the two sizes as one kernel_size tuple."""
+    call = node.def_site
+    if not isinstance(call, cst.Call) or any(arg.star for arg in call.args):
+        return None
+    positional = [arg for arg in call.args if arg.keyword is None]
+    if len(positional) != 3 or positional != list(call.args[:3]):
+        return None  # a fourth positional argument is not Keras 1 code
+    kernel, third = positional[1].value, positional[2].value
+    if _int_literal(kernel) is None or _int_literal(third) is None:
+        return None
+    first = ctx.span_of(kernel)
+    last = ctx.span_of(third)
+    written = f"({ctx.source(kernel)}, {ctx.source(third)})"
+    edit = Edit(first.line, first.column, last.end_line, last.end_column, written)
+    return Fix(SAFE, f"Write the Keras 1 kernel as kernel_size={written}", (edit,))
+
+
+def fix_channels(problem, node, ctx: FixContext) -> Fix | None:
+    """A torch layer's channel count set to the channels that arrive."""
+    data = problem.data
+    got = data.get("got")
+    if not _torch_op(node) or not isinstance(got, int) or data.get("what") == "undefined":
+        return None
+    name = next((arg for prefix, arg in CHANNEL_ARGUMENT.items() if type(node.op).__name__.startswith(prefix)), None)
+    if name is None or getattr(node.op, "lazy", False):
+        return None
+    arg = argument(node.def_site, name, node.op.signature)
+    if arg is None:
+        return None
+    edits = rewrite_int(arg.value, got, ctx)
+    return Fix(UNSAFE, f"Set {name} to {got}, the channels {node.name} receives", tuple(edits))
+
+
+def fix_features(problem, node, ctx: FixContext) -> Fix | None:
+    """torch ``Linear`` / RNN input size: flatten a tensor whose per-example size is what the
+    layer expects (a missing ``Flatten``), else set the size to the features that arrive."""
+    data = problem.data
+    name, expected, got = data.get("what"), data.get("expected"), data.get("got")
+    if (not _torch_op(node) or name not in FEATURE_ARGUMENT or not isinstance(got, int)
+            or not isinstance(expected, int) or not node.inputs or node.inputs[0] is None):
+        return None
+    x = node.inputs[0]
+    per_example = list(x[1:])
+    if name == "in_features" and len(x) >= 3 and all(isinstance(d, int) for d in per_example) \
+            and math.prod(per_example) == expected:
+        return _insert_flatten(node, ctx)
+    if len(x) >= 4:
+        return None  # an image reaching a Linear: which size was meant is not in the text
+    arg = argument(node.def_site, name, node.op.signature)
+    if arg is None:
+        return None
+    edits = rewrite_int(arg.value, got, ctx)
+    return Fix(UNSAFE, f"Set {name} to {got}, the features {node.name} receives", tuple(edits))
+
+
+def _insert_flatten(node, ctx: FixContext) -> Fix | None:
+    """A ``Flatten`` before the layer: a new entry of the ``nn.Sequential`` that holds it, or
+    ``.flatten(1)`` on the tensor the call passes."""
+    call, site = node.def_site, node.call_site
+    if site is call:
+        container = _container_of(call, ctx.module)
+        func = call.func if isinstance(call, cst.Call) else None
+        if container is None or not isinstance(func, cst.Attribute):
+            return None
+        flatten = ctx.source(func.value) + ".Flatten()"
+        arg = next(a for a in container.args if a.value is call)
+        separator = _separator(arg, ctx)
+        return Fix(UNSAFE, "Insert a Flatten() before the layer",
+                   (ctx.insert_before(arg.value, flatten + separator),))
+    if not isinstance(site, cst.Call) or len(site.args) != 1 or site.args[0].keyword or site.args[0].star:
+        return None
+    value = site.args[0].value
+    text = ctx.source(value)
+    if not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+        text = f"({text})"
+    return Fix(UNSAFE, "Flatten the tensor before the layer: .flatten(1)",
+               (ctx.replace(value, text + ".flatten(1)"),))
+
+
+def _container_of(call, module: cst.Module):
+    """The call (``nn.Sequential(...)``) that lists ``call`` as a positional argument."""
+    found = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> bool:
+            if not found and any(arg.value is call and arg.keyword is None for arg in node.args):
+                found.append(node)
+            return not found
+
+    module.visit(Finder())
+    return found[0] if found else None
+
+
+def _separator(arg: cst.Arg, ctx: FixContext) -> str:
+    """What goes after an inserted entry: a new line with the entry's indentation when the entry
+    starts its line, else a comma and a space."""
+    span = ctx.span_of(arg.value)
+    line = line_starts(ctx.text)[span.line - 1]
+    before = ctx.text[line:line + span.column - 1]
+    if before and not before.strip():
+        return "," + ctx.module.default_newline + before
+    return ", "
+
+
+FIXERS: dict[str, Callable] = {
+    "padding_value": fix_padding_value,
+    "same_stride": fix_same_stride,
+    "keras1_positional": fix_keras1_positional,
+    "channels": fix_channels,
+    "features": fix_features,
+}
+
+
+def fix_for(problem, node, ctx: FixContext) -> Fix | None:
+    """The fix of one finding's problem, or None when there is none the text allows."""
+    if problem is None or node is None:
+        return None
+    fixer = FIXERS.get(problem.kind)
+    if fixer is None:
+        return None
+    try:
+        return fixer(problem, node, ctx)
+    except NoFix:
+        return None
+
+
+__all__ = ["SAFE", "UNSAFE", "Edit", "Fix", "FixContext", "apply_edits", "fix_for", "argument", "rewrite_int"]
