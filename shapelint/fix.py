@@ -232,10 +232,14 @@ def rewrite_int(expr, new: int, ctx: FixContext, depth: int = 0) -> list[Edit]:
         return [ctx.replace(expr, str(new))]
     factors = _factors(expr)
     if factors is not None and len(factors) >= 2:
-        head, *tail = factors
-        side = _integer_root(new // head[1], len(tail)) if new % head[1] == 0 else None
-        if len(tail) >= 2 and len({v for _, v in tail}) == 1 and side is not None:
-            return [ctx.replace(node, str(side)) for node, _ in tail]
+        # ``28 * 28`` -> ``32 * 32``; ``16 * 5 * 5`` -> ``16 * 4 * 4``: equal factors are a size
+        # that repeats (height and width), the rest stays.
+        for start in (0, 1):
+            head = math.prod(v for _, v in factors[:start])
+            tail = factors[start:]
+            side = _integer_root(new // head, len(tail)) if new % head == 0 else None
+            if len(tail) >= 2 and len({v for _, v in tail}) == 1 and side is not None:
+                return [ctx.replace(node, str(side)) for node, _ in tail]
         return [ctx.replace(expr, str(new))]
     if isinstance(expr, cst.Name) and depth == 0:
         value = ctx.name_assigned_once(expr.value)
@@ -362,6 +366,8 @@ def fix_features(problem, node, ctx: FixContext) -> Fix | None:
     layer expects (a missing ``Flatten``), else set the size to the features that arrive."""
     data = problem.data
     name, expected, got = data.get("what"), data.get("expected"), data.get("got")
+    if name == "reshape":
+        return _fix_flatten_size(problem, node, ctx)
     if (not _torch_op(node) or name not in FEATURE_ARGUMENT or not isinstance(got, int)
             or not isinstance(expected, int) or not node.inputs or node.inputs[0] is None):
         return None
@@ -377,6 +383,24 @@ def fix_features(problem, node, ctx: FixContext) -> Fix | None:
         return None
     edits = rewrite_int(arg.value, got, ctx)
     return Fix(UNSAFE, f"Set {name} to {got}, the features {node.name} receives", tuple(edits))
+
+
+def _fix_flatten_size(problem, node, ctx: FixContext) -> Fix | None:
+    """``x.view(-1, 320)`` of a tensor holding 500 values per example: ``x.view(-1, 500)``."""
+    target, x = problem.data.get("expected"), problem.data.get("input")
+    call = node.def_site
+    if (not _torch_op(node) or not isinstance(target, list) or len(target) != 2 or not isinstance(x, list)
+            or len(x) < 2 or not all(isinstance(d, int) for d in x) or not isinstance(call, cst.Call)):
+        return None
+    batch, size = target
+    if not (batch == -1 or batch == x[0]) or not isinstance(size, int) or size == -1:
+        return None
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    if len(positional) != 2 or len(call.args) != 2:
+        return None  # ``view((-1, 320))``, ``reshape(x, (-1, 320))``: not rewritten
+    per_example = math.prod(x[1:])
+    edits = rewrite_int(positional[1].value, per_example, ctx)
+    return Fix(UNSAFE, f"Flatten to the {per_example} values each example holds", tuple(edits))
 
 
 def _insert_flatten(node, ctx: FixContext) -> Fix | None:

@@ -55,6 +55,14 @@ def fix_source(source: str, path: str = "<stdin>", settings: Settings | None = N
     return FixResult(current, applied, diagnostics)
 
 
+def proves(source: str, path: str, settings: Settings, diag: Diagnostic) -> bool:
+    """The fix of ``diag`` (a finding in ``source``) repairs it: the test ``--fix`` applies."""
+    if diag.fix is None:
+        return False
+    fixed = apply_edits(source, diag.fix.edits)
+    return fixed is not None and _repaired(diag, lint_source(fixed, path, settings).diagnostics)
+
+
 def _repaired(diag: Diagnostic, after: list) -> bool:
     """The fixed text parses and no longer has the finding at the place it moved to."""
     if any(d.code == "SL000" for d in after):
@@ -115,4 +123,4 @@ def unified_diff(path: str, before: str, after: str) -> str:
                                         fromfile=f"a/{path}", tofile=f"b/{path}"))
 
 
-__all__ = ["FixResult", "fix_source", "fix_files", "fixable_hint", "unified_diff", "allowed", "moved_line", "MAX_PASSES"]
+__all__ = ["FixResult", "fix_source", "proves", "fix_files", "fixable_hint", "unified_diff", "allowed", "moved_line", "MAX_PASSES"]

@@ -1,4 +1,5 @@
-"""Language server over stdio (pygls): diagnostics, shape hovers, shape inlay hints, noqa quick fix.
+"""Language server over stdio (pygls): diagnostics, shape hovers, shape inlay hints, quick fixes
+(the finding's repair, and noqa).
 
 A thin adapter: every feature reads one ``lint_source`` result per document version.
 Imported only by ``shapelint lsp``; pygls is an optional extra.
@@ -209,6 +210,22 @@ def _noqa_edit(document, diag) -> types.TextEdit:
     return types.TextEdit(range=lsp_range(document, diag.line, column, diag.line, column), new_text=insert)
 
 
+def _fix_action(document, diag, lsp_diag) -> types.CodeAction | None:
+    """The finding's own repair, offered only when it proves itself as ``check --fix`` requires."""
+    from shapelint.fix import SAFE
+    from shapelint.fixer import proves
+
+    if diag.fix is None or not proves(document.source, document.path, _settings_for(document.path), diag):
+        return None
+    fix = diag.fix
+    edits = [types.TextEdit(range=lsp_range(document, e.line, e.column, e.end_line, e.end_column), new_text=e.content)
+             for e in fix.edits]
+    title = fix.message if fix.applicability == SAFE else f"{fix.message} (unsafe fix)"
+    return types.CodeAction(title=title, kind=types.CodeActionKind.QuickFix, diagnostics=[lsp_diag],
+                            edit=types.WorkspaceEdit(changes={document.uri: edits}),
+                            is_preferred=fix.applicability == SAFE)
+
+
 server = ShapelintServer()
 
 
@@ -269,6 +286,9 @@ def code_actions(ls: ShapelintServer, params: types.CodeActionParams) -> list[ty
         lsp_diag = ls.to_lsp(document, diag)
         if lsp_diag.range.end.line < params.range.start.line or lsp_diag.range.start.line > params.range.end.line:
             continue
+        repair = _fix_action(document, diag, lsp_diag)
+        if repair is not None:
+            actions.append(repair)
         edit = types.WorkspaceEdit(changes={uri: [_noqa_edit(document, diag)]})
         actions.append(types.CodeAction(title=f"Ignore {diag.code} on this line", kind=types.CodeActionKind.QuickFix,
                                         diagnostics=[lsp_diag], edit=edit))
