@@ -224,7 +224,8 @@ def _factors(node) -> list | None:
 def rewrite_int(expr, new: int, ctx: FixContext, depth: int = 0) -> list[Edit]:
     """Edits that make the integer expression ``expr`` evaluate to ``new``: a literal is
     replaced; in a product like ``16 * 5 * 5`` equal trailing factors are rescaled when that
-    gives ``new`` exactly (``16 * 4 * 4``), else the product becomes the number; a name assigned
+    gives ``new`` exactly (``16 * 4 * 4``), or else the one factor whose change does, else the
+    product becomes the number; a name assigned
     once (``n = 400``) and read only here is rewritten at its assignment.  NoFix otherwise."""
     if new <= 0:
         raise NoFix
@@ -240,6 +241,12 @@ def rewrite_int(expr, new: int, ctx: FixContext, depth: int = 0) -> list[Edit]:
             side = _integer_root(new // head, len(tail)) if new % head == 0 else None
             if len(tail) >= 2 and len({v for _, v in tail}) == 1 and side is not None:
                 return [ctx.replace(node, str(side)) for node, _ in tail]
+        # ``5 * 5 * 32`` -> ``5 * 5 * 16``: the one factor whose change gives ``new`` exactly
+        total = math.prod(v for _, v in factors)
+        fits = {v: node for node, v in factors if new % (total // v) == 0} if total else {}
+        if len(fits) == 1 and sum(1 for _, v in factors if v in fits) == 1:
+            [(value, node)] = fits.items()
+            return [ctx.replace(node, str(new // (total // value)))]
         return [ctx.replace(expr, str(new))]
     if isinstance(expr, cst.Name) and depth == 0:
         value = ctx.name_assigned_once(expr.value)
@@ -346,10 +353,16 @@ def fix_keras1_positional(problem, node, ctx: FixContext) -> Fix | None:
 
 
 def fix_channels(problem, node, ctx: FixContext) -> Fix | None:
-    """A torch layer's channel count set to the channels that arrive."""
+    """A torch layer's channel count, or a tf.nn filter's input depth, set to the channels that
+    arrive."""
     data = problem.data
     got = data.get("got")
-    if not _torch_op(node) or not isinstance(got, int) or data.get("what") == "undefined":
+    if not isinstance(got, int) or data.get("what") == "undefined":
+        return None
+    if type(node.op).__module__.endswith("tfnn_ops"):
+        axis = FILTER_IN_AXIS.get(type(node.op).__name__)
+        return None if axis is None else _fix_weight_shape(node, axis, data.get("expected"), got, ctx)
+    if not _torch_op(node):
         return None
     name = next((arg for prefix, arg in CHANNEL_ARGUMENT.items() if type(node.op).__name__.startswith(prefix)), None)
     if name is None or getattr(node.op, "lazy", False):
@@ -368,6 +381,12 @@ def fix_features(problem, node, ctx: FixContext) -> Fix | None:
     name, expected, got = data.get("what"), data.get("expected"), data.get("got")
     if name == "reshape":
         return _fix_flatten_size(problem, node, ctx)
+    if name == "matmul" and type(node.op).__name__ == "MatMul" and isinstance(got, int):
+        flags = [node.params.get(k, False) for k in ("transpose_a", "transpose_b", "adjoint_a", "adjoint_b")]
+        weight = node.inputs[1] if len(node.inputs) > 1 else None
+        if any(flag is not False for flag in flags) or weight is None or len(weight) != 2:
+            return None
+        return _fix_weight_shape(node, 0, expected, got, ctx)
     if (not _torch_op(node) or name not in FEATURE_ARGUMENT or not isinstance(got, int)
             or not isinstance(expected, int) or not node.inputs or node.inputs[0] is None):
         return None
@@ -383,6 +402,47 @@ def fix_features(problem, node, ctx: FixContext) -> Fix | None:
         return None
     edits = rewrite_int(arg.value, got, ctx)
     return Fix(UNSAFE, f"Set {name} to {got}, the features {node.name} receives", tuple(edits))
+
+
+# tf.nn ops: the axis of the filter (their second input) that must equal the input's depth.
+FILTER_IN_AXIS = {"Conv2D": 2, "SeparableConv2D": 2, "Conv2DTranspose": 3}
+
+
+def _fix_weight_shape(node, axis: int, expected, got: int, ctx: FixContext) -> Fix | None:
+    """The shape of the weight tensor (``tf.Variable(tf.random_normal([5, 5, 24, 64]))``) where it
+    is written as literals, with ``axis`` set to ``got``: only when exactly one list or tuple in
+    the call that makes the weight spells its shape."""
+    weight = node.inputs[1] if len(node.inputs) > 1 else None
+    source = node.sources[1] if len(node.sources) > 1 else None
+    if weight is None or source is None or not isinstance(source.def_site, cst.Call) \
+            or not all(isinstance(d, int) for d in weight) or weight[axis] != expected:
+        return None
+    shapes = []
+
+    class Shapes(cst.CSTVisitor):
+        def visit_List(self, node: cst.List) -> None:
+            self.check(node)
+
+        def visit_Tuple(self, node: cst.Tuple) -> None:
+            self.check(node)
+
+        def check(self, literal) -> None:
+            values = [_int_value(element.value) for element in literal.elements]
+            if values == list(weight):
+                shapes.append(literal)
+
+    source.def_site.visit(Shapes())
+    if len(shapes) != 1:
+        return None
+    element = shapes[0].elements[axis].value
+    edits = rewrite_int(element, got, ctx)
+    what = "input depth" if axis else "rows"
+    return Fix(UNSAFE, f"Set the weight's {what} to {got}, what {node.name} receives", tuple(edits))
+
+
+def _int_value(node) -> int | None:
+    factors = _factors(node)
+    return None if factors is None else math.prod(v for _, v in factors)
 
 
 def _fix_flatten_size(problem, node, ctx: FixContext) -> Fix | None:
@@ -452,12 +512,27 @@ def _separator(arg: cst.Arg, ctx: FixContext) -> str:
     return ", "
 
 
+def fix_rank(problem, node, ctx: FixContext) -> Fix | None:
+    """A torch BatchNorm of the wrong dimension for the tensor it gets (``BatchNorm1d`` after a
+    ``Conv2d``): the class whose rank fits, ``nn.BatchNorm2d``."""
+    got = problem.data.get("got")
+    call = node.def_site
+    if (not _torch_op(node) or type(node.op).__name__ != "BatchNorm" or not isinstance(got, int)
+            or not 2 <= got <= 5 or not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute)):
+        return None
+    wanted = f"BatchNorm{max(got - 2, 1)}d"
+    if call.func.attr.value != node.op.name or wanted == node.op.name:
+        return None
+    return Fix(UNSAFE, f"Use {wanted} for the {got}-D tensor it receives", (ctx.replace(call.func.attr, wanted),))
+
+
 FIXERS: dict[str, Callable] = {
     "padding_value": fix_padding_value,
     "same_stride": fix_same_stride,
     "keras1_positional": fix_keras1_positional,
     "channels": fix_channels,
     "features": fix_features,
+    "rank": fix_rank,
 }
 
 

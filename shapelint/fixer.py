@@ -1,7 +1,8 @@
 """Applying fixes: one at a time, each proved by linting the fixed text again, until none applies.
 
-A fix is kept only when the fixed file still parses and no longer has the finding it repairs
-(the same code at the same, possibly moved, place).  After each kept fix the file is linted
+A fix is kept only when the fixed file still parses, no longer has the finding it repairs (the
+same code at the same, possibly moved, place) and has no finding the file did not have, unless
+the fixes of those findings repair them in turn (``attempt``).  After each kept fix the file is linted
 afresh, so the next fix is made from the facts of the repaired program; a bounded number of
 passes, as ruff does.  Nothing here writes files: the command line does, and only for ``--fix``.
 """
@@ -15,6 +16,7 @@ from shapelint.api import Diagnostic, Settings, lint_source
 from shapelint.fix import SAFE, Fix, apply_edits
 
 MAX_PASSES = 100
+MAX_CHAIN = 4
 
 
 @dataclass
@@ -43,11 +45,10 @@ def fix_source(source: str, path: str = "<stdin>", settings: Settings | None = N
             key = (diag.code, diag.message, diag.fix)
             if not allowed(diag.fix, unsafe) or key in rejected:
                 continue
-            fixed = apply_edits(current, diag.fix.edits)
-            after = lint_source(fixed, path, settings).diagnostics if fixed is not None else None
-            if after is not None and _repaired(diag, after):
-                current, diagnostics = fixed, after
-                applied.append(diag)
+            proven = attempt(current, diag, diagnostics, path, settings, unsafe)
+            if proven is not None:
+                current, diagnostics = proven.source, proven.diagnostics
+                applied.extend(proven.applied)
                 break
             rejected.add(key)
         else:
@@ -55,19 +56,66 @@ def fix_source(source: str, path: str = "<stdin>", settings: Settings | None = N
     return FixResult(current, applied, diagnostics)
 
 
-def proves(source: str, path: str, settings: Settings, diag: Diagnostic) -> bool:
-    """The fix of ``diag`` (a finding in ``source``) repairs it: the test ``--fix`` applies."""
-    if diag.fix is None:
-        return False
-    fixed = apply_edits(source, diag.fix.edits)
-    return fixed is not None and _repaired(diag, lint_source(fixed, path, settings).diagnostics)
+@dataclass
+class Attempt:
+    source: str
+    diagnostics: list  # of the fixed source
+    applied: list  # the fix tried first, then the fixes of what it changed
 
 
-def _repaired(diag: Diagnostic, after: list) -> bool:
-    """The fixed text parses and no longer has the finding at the place it moved to."""
-    if any(d.code == "SL000" for d in after):
-        return False
-    line = moved_line(diag.line, diag.fix.edits)
+def attempt(source: str, diag: Diagnostic, before: list, path: str, settings: Settings,
+            unsafe: bool) -> Attempt | None:
+    """Apply ``diag``'s fix and prove it: the fixed text parses and lacks the finding, and it has no
+    finding ``source`` did not have.  A safe fix may reveal findings (the shapes after a padding
+    the framework rejects were unknown before); after an unsafe one, each new finding must be
+    repaired in turn by its own fix (``view(-1, 500)`` then the ``Linear`` after it), up to
+    MAX_CHAIN fixes, or the attempt fails."""
+    current, chain, applied, target = source, [], [], diag
+    for _ in range(MAX_CHAIN):
+        fixed = apply_edits(current, target.fix.edits)
+        if fixed is None:
+            return None
+        after = lint_source(fixed, path, settings).diagnostics
+        current, diagnostics = fixed, after
+        chain.append(target.fix.edits)
+        applied.append(target)
+        # every finding repaired so far stays repaired (a fix of a shared weight that breaks
+        # its other use, whose fix breaks the first again, goes nowhere)
+        if any(code == "SL000" for code in (d.code for d in after)) or not all(
+                _gone(done, chain[index:], after) for index, done in enumerate(applied)):
+            return None
+        new = _new_findings(before, chain, after)
+        if not new or diag.fix.applicability == SAFE:
+            return Attempt(current, diagnostics, applied)
+        target = new[0]
+        if not allowed(target.fix, unsafe):
+            return None
+    return None
+
+
+def _new_findings(before: list, chain: list, after: list) -> list:
+    """The findings of ``after`` that no finding of ``before`` becomes once the edits moved it."""
+    seen = set()
+    for d in before:
+        line = d.line
+        for edits in chain:
+            line = moved_line(line, edits)
+        seen.add((d.code, line))
+    return [d for d in after if (d.code, d.line) not in seen]
+
+
+def proves(source: str, path: str, settings: Settings, diag: Diagnostic, before: list) -> bool:
+    """The fix of ``diag`` (a finding in ``source``, among ``before``) proves itself as ``--fix``
+    requires."""
+    return diag.fix is not None and attempt(source, diag, before, path, settings, unsafe=True) is not None
+
+
+def _gone(diag: Diagnostic, chain: list, after: list) -> bool:
+    """No finding of ``diag``'s code where its line went through the edits of ``chain`` (a fix that
+    adds lines above the layer, a ``Flatten()`` entry, moves it down by as many)."""
+    line = diag.line
+    for edits in chain:
+        line = moved_line(line, edits)
     added = sum(edit.content.count("\n") for edit in diag.fix.edits)
     return not any(d.code == diag.code and line <= d.line <= line + added for d in after)
 
@@ -123,4 +171,4 @@ def unified_diff(path: str, before: str, after: str) -> str:
                                         fromfile=f"a/{path}", tofile=f"b/{path}"))
 
 
-__all__ = ["FixResult", "fix_source", "proves", "fix_files", "fixable_hint", "unified_diff", "allowed", "moved_line", "MAX_PASSES"]
+__all__ = ["FixResult", "Attempt", "attempt", "fix_source", "proves", "fix_files", "fixable_hint", "unified_diff", "allowed", "moved_line", "MAX_PASSES"]

@@ -210,12 +210,13 @@ def _noqa_edit(document, diag) -> types.TextEdit:
     return types.TextEdit(range=lsp_range(document, diag.line, column, diag.line, column), new_text=insert)
 
 
-def _fix_action(document, diag, lsp_diag) -> types.CodeAction | None:
+def _fix_action(document, diag, lsp_diag, diagnostics: list) -> types.CodeAction | None:
     """The finding's own repair, offered only when it proves itself as ``check --fix`` requires."""
     from shapelint.fix import SAFE
     from shapelint.fixer import proves
 
-    if diag.fix is None or not proves(document.source, document.path, _settings_for(document.path), diag):
+    if diag.fix is None or not proves(document.source, document.path, _settings_for(document.path), diag,
+                                      diagnostics):
         return None
     fix = diag.fix
     edits = [types.TextEdit(range=lsp_range(document, e.line, e.column, e.end_line, e.end_column), new_text=e.content)
@@ -286,7 +287,7 @@ def code_actions(ls: ShapelintServer, params: types.CodeActionParams) -> list[ty
         lsp_diag = ls.to_lsp(document, diag)
         if lsp_diag.range.end.line < params.range.start.line or lsp_diag.range.start.line > params.range.end.line:
             continue
-        repair = _fix_action(document, diag, lsp_diag)
+        repair = _fix_action(document, diag, lsp_diag, result.diagnostics)
         if repair is not None:
             actions.append(repair)
         edit = types.WorkspaceEdit(changes={uri: [_noqa_edit(document, diag)]})

@@ -42,9 +42,19 @@ REPAIRED = {
         "bug_sequential_missing_flatten.py": "Flatten() inserted in an nn.Sequential",
         "bug_forward_missing_flatten.py": ".flatten(1) in forward",
         "bug_named_feature_count.py": "a named constant assigned once",
+        "bug_batchnorm1d_on_4d.py": "BatchNorm1d after a Conv2d -> BatchNorm2d",
+        "bug_batchnorm2d_on_conv1d.py": "BatchNorm2d after a Conv1d -> BatchNorm1d",
     },
     "keras": {"bug_keras1_positional.py": "Convolution2D(32, 3, 3) -> (32, (3, 3)) (safe)"},
-    "tf": {"bug_padding_lowercase.py": "tf.nn padding 'same' -> 'SAME' (safe)"},
+    "tf": {
+        "bug_padding_lowercase.py": "tf.nn padding 'same' -> 'SAME' (safe)",
+        "bug_lesson_quiz_depth.py": "conv2d filter depth in a tuple literal",
+        "bug_helper_filter_depth.py": "conv2d filter depth in a weights dict",
+        "bug_depthwise_channels.py": "depthwise_conv2d filter depth",
+        "bug_separable_depthwise.py": "separable_conv2d depthwise filter depth",
+        "bug_matmul_operator.py": "@ weight rows written as 8 * 8 * 8",
+        "bug_lenet_fc_weight.py": "matmul weight rows written as 5*5*32",
+    },
 }
 # Warnings, not errors: these run before the fix too (Keras 2+ strides by 3 where Keras 1 meant a
 # 3x3 kernel), and after it they run as written for.
@@ -209,3 +219,43 @@ def test_moved_line():
     assert moved_line(2, [insert_two]) == 2
     join = Edit(3, 5, 4, 2, "x")
     assert moved_line(5, [join]) == 4
+
+
+def test_a_fix_that_breaks_another_use_is_not_applied():
+    """One weight, two convolutions: the depth the first needs breaks the second, and the second's
+    fix breaks the first again; no fix proves itself, nothing is written."""
+    from shapelint.fixer import fix_source
+
+    source = textwrap.dedent("""\
+        import tensorflow as tf
+
+        rgb = tf.placeholder(tf.float32, [None, 8, 8, 3])
+        rgba = tf.placeholder(tf.float32, [None, 8, 8, 4])
+        w = tf.Variable(tf.zeros([3, 3, 4, 8]))
+        a = tf.nn.conv2d(rgb, w, [1, 1, 1, 1], 'SAME')
+        b = tf.nn.conv2d(rgba, w, [1, 1, 1, 1], 'SAME')
+    """)
+    result = fix_source(source, "net.py", unsafe=True)
+    assert result.source == source and result.applied == []
+    assert [d.code for d in result.remaining] == ["SL101"]
+    # the finding carries its fix all the same: the proof is what --fix adds
+    assert result.remaining[0].fix is not None
+
+
+def test_an_unsafe_fix_is_followed_by_the_fixes_it_calls_for():
+    """view(-1, 320) fixed to view(-1, 500) makes the Linear after it a new finding, which its own
+    fix repairs: both are applied, as one proven step."""
+    from shapelint.fixer import fix_source
+
+    source = (FIXTURES / "torch" / "bug_mnist_view_320.py").read_text()
+    result = fix_source(source, "net.py", unsafe=True)
+    assert [d.code for d in result.applied] == ["SL102", "SL102"]
+    assert "x.view(-1, 500)" in result.source and "nn.Linear(500, 50)" in result.source
+    assert result.remaining == []
+    # the first fix alone is not proven: it leaves a finding the file did not have
+    from shapelint.api import lint_source
+    from shapelint.fix import apply_edits
+
+    [view] = lint_source(source, "net.py").diagnostics
+    halfway = lint_source(apply_edits(source, view.fix.edits), "net.py").diagnostics
+    assert [d.line for d in halfway] == [14]
