@@ -131,6 +131,19 @@ class FixContext:
         span = self.span_of(node)
         return Edit(span.line, span.column, span.line, span.column, content)
 
+    def imports_name(self, name: str) -> bool:
+        """Whether an import statement of the file binds ``name``."""
+        found = []
+
+        class Imports(cst.CSTVisitor):
+            def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+                bound = node.asname.name if node.asname is not None else node.name
+                if isinstance(bound, cst.Name) and bound.value == name:
+                    found.append(node)
+
+        self.module.visit(Imports())
+        return bool(found)
+
     def name_assigned_once(self, name: str):
         """The value of the one ``name = value`` statement when the file binds ``name`` there
         only and reads it once (counted with ``ast`` over the whole text, which the parse may
@@ -225,7 +238,7 @@ def rewrite_int(expr, new: int, ctx: FixContext, depth: int = 0) -> list[Edit]:
     """Edits that make the integer expression ``expr`` evaluate to ``new``: a literal is
     replaced; in a product like ``16 * 5 * 5`` equal trailing factors are rescaled when that
     gives ``new`` exactly (``16 * 4 * 4``), or else the one factor whose change does, else the
-    product becomes the number; a name assigned
+    product (or any arithmetic of literals) becomes the number; a name assigned
     once (``n = 400``) and read only here is rewritten at its assignment.  NoFix otherwise."""
     if new <= 0:
         raise NoFix
@@ -248,11 +261,34 @@ def rewrite_int(expr, new: int, ctx: FixContext, depth: int = 0) -> list[Edit]:
             [(value, node)] = fits.items()
             return [ctx.replace(node, str(new // (total // value)))]
         return [ctx.replace(expr, str(new))]
+    if _literal_arithmetic(expr) is not None:
+        return [ctx.replace(expr, str(new))]  # ``(8 * 14 * 14) + 1``: the number it must be
     if isinstance(expr, cst.Name) and depth == 0:
         value = ctx.name_assigned_once(expr.value)
         if value is not None:
             return rewrite_int(value, new, ctx, depth + 1)
     raise NoFix
+
+
+ARITHMETIC = {cst.Add: lambda a, b: a + b, cst.Subtract: lambda a, b: a - b, cst.Multiply: lambda a, b: a * b,
+              cst.FloorDivide: lambda a, b: a // b if b else None}
+
+
+def _literal_arithmetic(node, depth: int = 0) -> int | None:
+    """The value of an expression made of integer literals and ``+ - * //`` only; else None."""
+    if depth > 32:
+        return None
+    if isinstance(node, cst.Integer):
+        try:
+            return int(node.value.replace("_", ""), 0)
+        except ValueError:
+            return None
+    if isinstance(node, cst.BinaryOperation) and type(node.operator) in ARITHMETIC:
+        left, right = _literal_arithmetic(node.left, depth + 1), _literal_arithmetic(node.right, depth + 1)
+        if left is None or right is None:
+            return None
+        return ARITHMETIC[type(node.operator)](left, right)
+    return None
 
 
 def _integer_root(value: int, n: int) -> int | None:
@@ -464,52 +500,116 @@ def _fix_flatten_size(problem, node, ctx: FixContext) -> Fix | None:
 
 
 def _insert_flatten(node, ctx: FixContext) -> Fix | None:
-    """A ``Flatten`` before the layer: a new entry of the ``nn.Sequential`` that holds it, or
-    ``.flatten(1)`` on the tensor the call passes."""
+    """A ``Flatten`` before the layer ``node`` runs: a new entry of the ``nn.Sequential`` or
+    Keras ``Sequential([...])`` that lists it, a ``model.add(Flatten())`` before its
+    ``model.add``, or the tensor a call passes it flattened (``x.flatten(1)`` in torch,
+    ``Flatten()(x)`` in Keras)."""
     call, site = node.def_site, node.call_site
-    if site is call:
-        container = _container_of(call, ctx.module)
-        func = call.func if isinstance(call, cst.Call) else None
-        if container is None or not isinstance(func, cst.Attribute):
+    torch = _torch_op(node)
+    if site is not call:
+        if not isinstance(site, cst.Call) or len(site.args) != 1 or site.args[0].keyword or site.args[0].star:
             return None
-        flatten = ctx.source(func.value) + ".Flatten()"
-        arg = next(a for a in container.args if a.value is call)
-        separator = _separator(arg, ctx)
-        return Fix(UNSAFE, "Insert a Flatten() before the layer",
-                   (ctx.insert_before(arg.value, flatten + separator),))
-    if not isinstance(site, cst.Call) or len(site.args) != 1 or site.args[0].keyword or site.args[0].star:
+        value = site.args[0].value
+        text = ctx.source(value)
+        if torch:
+            if not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+                text = f"({text})"
+            return Fix(UNSAFE, "Flatten the tensor before the layer: .flatten(1)",
+                       (ctx.replace(value, text + ".flatten(1)"),))
+        flatten = _flatten_call(call, ctx)
+        if flatten is None or site.func is not call:
+            return None
+        return Fix(UNSAFE, f"Flatten the tensor before the layer: {flatten}()(...)",
+                   (ctx.replace(value, f"{flatten}()({text})"),))
+    flatten = _flatten_call(call, ctx)
+    parents = _ancestors(call, ctx.module)
+    if flatten is None or len(parents) < 2:
         return None
-    value = site.args[0].value
-    text = ctx.source(value)
-    if not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
-        text = f"({text})"
-    return Fix(UNSAFE, "Flatten the tensor before the layer: .flatten(1)",
-               (ctx.replace(value, text + ".flatten(1)"),))
+    parent, holder = parents[0], parents[1]
+    if isinstance(parent, cst.Arg) and isinstance(holder, cst.Call) and not torch \
+            and isinstance(holder.func, cst.Attribute) and holder.func.attr.value == "add" and len(holder.args) == 1:
+        # model.add(Dense(10)): a model.add(Flatten()) statement before it
+        span = ctx.span_of(holder)
+        line = line_starts(ctx.text)[span.line - 1]
+        indent = ctx.text[line:line + span.column - 1]
+        if indent.strip():
+            return None
+        added = f"{ctx.source(holder.func)}({flatten}()){ctx.module.default_newline}{indent}"
+        return Fix(UNSAFE, "Insert a Flatten() before the layer", (ctx.insert_before(holder, added),))
+    if isinstance(parent, cst.Arg) and parent.keyword is None and not parent.star and torch \
+            or isinstance(parent, cst.Element) and not torch and isinstance(holder, (cst.List, cst.Tuple)):
+        return Fix(UNSAFE, "Insert a Flatten() before the layer",
+                   (ctx.insert_before(parent.value, f"{flatten}()" + _separator(parent, ctx)),))
+    return None
 
 
-def _container_of(call, module: cst.Module):
-    """The call (``nn.Sequential(...)``) that lists ``call`` as a positional argument."""
-    found = []
+def _flatten_call(call, ctx: FixContext) -> str | None:
+    """How the file names the framework's Flatten next to the layer's own class: ``nn.Flatten``
+    beside ``nn.Linear``, ``layers.Flatten`` beside ``layers.Dense``, ``Flatten`` when the file
+    imports it by that name."""
+    func = call.func if isinstance(call, cst.Call) else None
+    if isinstance(func, cst.Attribute):
+        return ctx.source(func.value) + ".Flatten"
+    if isinstance(func, cst.Name) and ctx.imports_name("Flatten"):
+        return "Flatten"
+    return None
+
+
+def _ancestors(target, module: cst.Module) -> list:
+    """The nodes that hold ``target``, nearest first (empty when it is not in ``module``)."""
+    found: list = []
 
     class Finder(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> bool:
-            if not found and any(arg.value is call and arg.keyword is None for arg in node.args):
-                found.append(node)
-            return not found
+        def __init__(self):
+            self.stack = []
+
+        def on_visit(self, node) -> bool:
+            if found:
+                return False
+            if node is target:
+                found.extend(reversed(self.stack))
+                return False
+            self.stack.append(node)
+            return True
+
+        def on_leave(self, original_node) -> None:
+            if self.stack and self.stack[-1] is original_node:
+                self.stack.pop()
 
     module.visit(Finder())
-    return found[0] if found else None
+    return found
 
 
-def _separator(arg: cst.Arg, ctx: FixContext) -> str:
+def _separator(entry, ctx: FixContext) -> str:
     """What goes after an inserted entry: a new line with the entry's indentation when the entry
     starts its line, else a comma and a space."""
-    span = ctx.span_of(arg.value)
+    span = ctx.span_of(entry.value)
     line = line_starts(ctx.text)[span.line - 1]
     before = ctx.text[line:line + span.column - 1]
     if before and not before.strip():
         return "," + ctx.module.default_newline + before
     return ", "
+
+
+def fix_loss_target(problem, node, ctx: FixContext) -> Fix | None:
+    """Keras targets of rank 2 against a model output of higher rank because a ``Dense`` runs on a
+    feature map (no ``Flatten``): a ``Flatten()`` before the first such ``Dense``."""
+    data = problem.data
+    target, output = data.get("target"), data.get("output")
+    if data.get("why") != "rank" or not target or not output or len(target) != 2 or len(output) <= 2:
+        return None
+    source = node.sources[1] if len(node.sources) > 1 else None
+    first, seen = None, 0
+    while source is not None and seen < 256:
+        x = source.inputs[0] if source.inputs else None
+        if source.name == "Dense" and x is not None and len(x) > 2:
+            first = source
+        elif source.name in ("Flatten", "Reshape", "GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+            break
+        source, seen = (source.sources[0] if source.sources else None), seen + 1
+    if first is None:
+        return None
+    return _insert_flatten(first, ctx)
 
 
 def fix_rank(problem, node, ctx: FixContext) -> Fix | None:
@@ -533,6 +633,7 @@ FIXERS: dict[str, Callable] = {
     "channels": fix_channels,
     "features": fix_features,
     "rank": fix_rank,
+    "loss_target": fix_loss_target,
 }
 
 
