@@ -64,35 +64,53 @@ class ResultCache:
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, path: str):
+        """(entry, (diagnostics, model names)) or (entry, None) when nothing usable is cached."""
         entry = self._entry(path)
         if entry is None or not entry.is_file():
             return entry, None
         try:
-            return entry, [Diagnostic(**d) for d in json.loads(entry.read_text())]
-        except (OSError, ValueError, TypeError):
+            data = json.loads(entry.read_text())
+            names = (tuple(data["models"]), tuple(data["bound"]))
+            return entry, ([Diagnostic(**d) for d in data["diagnostics"]], names)
+        except (OSError, ValueError, TypeError, KeyError):
             return entry, None
 
     @staticmethod
-    def put(entry: Path | None, diagnostics):
+    def put(entry: Path | None, outcome):
         if entry is None:
             return
+        diagnostics, names = outcome
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             tmp = entry.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps([asdict(d) for d in diagnostics]))
+            tmp.write_text(json.dumps({"diagnostics": [asdict(d) for d in diagnostics], "models": list(names[0]),
+                                       "bound": list(names[1])}))
             os.replace(tmp, entry)
         except OSError:
             pass  # a cache that cannot be written is only slower
 
 
+def _lint_one(path: str, settings: Settings):
+    result = lint_file(path, settings)
+    return result.diagnostics, (result.model_names, result.bound_names)
+
+
 def _lint_batch(args):
     paths, settings = args
-    return [lint_file(p, settings).diagnostics for p in paths]
+    return [_lint_one(p, settings) for p in paths]
 
 
 def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
                cache_dir: Path | None = None) -> list[list[Diagnostic]]:
     """Diagnostics per file, in the order of ``files``."""
+    return [diagnostics for diagnostics, _ in lint_files_detailed(files, settings, jobs, cache_dir)]
+
+
+def lint_files_detailed(files: list[str], settings: Settings, jobs: int | None = None,
+                        cache_dir: Path | None = None, progress=None) -> list[tuple]:
+    """(diagnostics, (model names, bound names)) per file, in the order of ``files`` (see
+    ``FileResult``).  ``progress(done, total)``
+    is called as files finish."""
     results: list = [None] * len(files)
     entries: list = [None] * len(files)
     cache = ResultCache(cache_dir, settings) if cache_dir is not None else None
@@ -104,6 +122,7 @@ def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
                 results[i] = cached
                 continue
         todo.append(i)
+    done = len(files) - len(todo)
     jobs = jobs or os.cpu_count() or 1
     if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES:
         from concurrent.futures import ProcessPoolExecutor
@@ -111,13 +130,19 @@ def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
         size = max(1, min(32, len(todo) // (jobs * 4)))
         batches = [todo[i:i + size] for i in range(0, len(todo), size)]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for batch, diags in zip(batches, pool.map(_lint_batch, [([files[i] for i in b], settings)
-                                                                    for b in batches])):
-                for i, d in zip(batch, diags):
-                    results[i] = d
+            for batch, outcomes in zip(batches, pool.map(_lint_batch, [([files[i] for i in b], settings)
+                                                                       for b in batches])):
+                for i, outcome in zip(batch, outcomes):
+                    results[i] = outcome
+                done += len(batch)
+                if progress is not None:
+                    progress(done, len(files))
     else:
         for i in todo:
-            results[i] = lint_file(files[i], settings).diagnostics
+            results[i] = _lint_one(files[i], settings)
+            done += 1
+            if progress is not None:
+                progress(done, len(files))
     if cache is not None:
         for i in todo:
             cache.put(entries[i], results[i])
