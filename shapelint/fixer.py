@@ -155,15 +155,14 @@ def fix_files(files: list, per_files: list, settings: Settings, unsafe: bool, wr
 
 
 def fixable_hint(diagnostics: list, unsafe: bool) -> str:
-    """The line that tells how many findings ``--fix`` could repair."""
-    safe = sum(1 for d in diagnostics if allowed(d.fix, unsafe))
+    """The line that tells what ``--fix`` could repair, in ruff's words."""
+    fixable = sum(1 for d in diagnostics if allowed(d.fix, unsafe))
     hidden = sum(1 for d in diagnostics if d.fix is not None and not allowed(d.fix, unsafe))
-    parts = []
-    if safe:
-        parts.append(f"{safe} fixable with the --fix option.")
-    if hidden:
-        parts.append(f"{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the --unsafe-fixes option.")
-    return " ".join(parts) if parts else ""
+    note = (f"{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the --unsafe-fixes option"
+            if hidden else "")
+    if fixable:
+        return f"[*] {fixable} fixable with the --fix option" + (f" ({note})." if note else ".")
+    return f"No fixes available ({note})." if note else ""
 
 
 def unified_diff(path: str, before: str, after: str) -> str:

@@ -131,8 +131,8 @@ def test_safe_fixes_only_without_unsafe_fixes(tmp_path):
     path.write_text(BUGGY)
     plain = shapelint("check", "--no-cache", str(path))
     assert plain.returncode == 1 and path.read_text() == BUGGY, "check without --fix wrote the file"
-    assert "1 fixable with the --fix option. 1 hidden fix can be enabled with the --unsafe-fixes option." \
-        in plain.stderr
+    assert plain.stderr.endswith(
+        "[*] 1 fixable with the --fix option (1 hidden fix can be enabled with the --unsafe-fixes option).\n")
 
     safe = shapelint("check", "--fix", "--no-cache", str(path))
     assert path.read_text() == BUGGY.replace('"SAME"', '"same"')
