@@ -648,6 +648,8 @@ def fix_for(problem, node, ctx: FixContext) -> Fix | None:
         return fixer(problem, node, ctx)
     except NoFix:
         return None
+    except Exception:  # noqa: BLE001 - a fix that cannot be made never costs the finding
+        return None
 
 
 __all__ = ["SAFE", "UNSAFE", "Edit", "Fix", "FixContext", "apply_edits", "fix_for", "argument", "rewrite_int"]
