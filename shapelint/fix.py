@@ -59,6 +59,17 @@ class Fix:
     def from_json(cls, data: dict) -> "Fix":
         return cls(data["applicability"], data["message"], tuple(Edit(**edit) for edit in data["edits"]))
 
+    @staticmethod
+    def valid_json(data) -> bool:
+        """Whether ``data`` is exactly what ``to_json`` (or ``dataclasses.asdict``) writes."""
+        if not isinstance(data, dict) or set(data) != {"applicability", "message", "edits"} \
+                or data["applicability"] not in (SAFE, UNSAFE) or type(data["message"]) is not str \
+                or not isinstance(data["edits"], list):
+            return False
+        fields = {"line": int, "column": int, "end_line": int, "end_column": int, "content": str}
+        return all(isinstance(edit, dict) and set(edit) == set(fields)
+                   and all(type(edit[name]) is kind for name, kind in fields.items()) for edit in data["edits"])
+
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 

@@ -259,3 +259,23 @@ def test_an_unsafe_fix_is_followed_by_the_fixes_it_calls_for():
     [view] = lint_source(source, "net.py").diagnostics
     halfway = lint_source(apply_edits(source, view.fix.edits), "net.py").diagnostics
     assert [d.line for d in halfway] == [14]
+
+
+def test_fixes_survive_the_result_cache(tmp_path):
+    """A cached finding keeps its fix; an entry whose fix is malformed is a miss, not a crash."""
+    import json as json_module
+
+    path = tmp_path / "net.py"
+    path.write_text(BUGGY)
+    cache = tmp_path / "cache"
+    first = shapelint("check", "--output-format", "json", "--cache-dir", str(cache), str(path))
+    second = shapelint("check", "--output-format", "json", "--cache-dir", str(cache), str(path))
+    assert first.stdout == second.stdout and '"fix": {' in second.stdout
+    [entry] = list(cache.rglob("*.json"))
+    stored = json_module.loads(entry.read_text())
+    assert all(item["fix"] is not None for item in stored["findings"])
+    for item in stored["findings"]:
+        item["fix"]["edits"] = [{"line": "1"}]
+    entry.write_text(json_module.dumps(stored))
+    third = shapelint("check", "--output-format", "json", "--cache-dir", str(cache), str(path))
+    assert third.stdout == first.stdout
