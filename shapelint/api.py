@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 from shapelint.ir import Span
@@ -53,6 +53,7 @@ class Settings:
     inputs: dict = field(default_factory=dict)  # "path:Name" or "Name" -> shape
     per_file_ignores: dict = field(default_factory=dict)  # glob -> codes
     root: str | None = None  # what per-file-ignores patterns are relative to
+    python: str | None = None  # the project's Python, whose site-packages imports are read from
 
     def ignored_in(self, path: str) -> tuple:
         import fnmatch
@@ -90,6 +91,7 @@ class FileResult:
     diagnostics: list
     models: list = field(default_factory=list)
     positions: Positions | None = None
+    dependencies: dict = field(default_factory=dict)  # path -> content digest of the modules it imported
 
 
 def _suppressed(lines: list[str], diag: Diagnostic) -> bool:
@@ -125,14 +127,17 @@ def inputs_for(settings: Settings, path: str) -> dict:
 
 def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings | None = None,
                 want_models: bool = False, line_map: list | None = None, prune: str = "auto",
-                parser=None) -> FileResult:
+                parser=None, project=None) -> FileResult:
     """``prune``: ``"auto"`` leaves statements no model can need out of the parse when that pays
     (``shapelint/prune.py``), ``"always"`` whenever it can, ``"never"`` parses the whole file;
     findings and models are the same in every mode.
 
     ``parser``: a ``shapelint.incremental.IncrementalParser`` that saw the document's previous
     versions (the language server keeps one per document); it reuses their unchanged statements
-    and takes the place of pruning."""
+    and takes the place of pruning.
+
+    ``project``: a ``shapelint.project.Project`` holding the modules of this run, so that each is
+    parsed once and a finding in a file of the run is reported there (default: one per process)."""
     settings = settings or Settings()
     text_bytes = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
     if not want_models and not FRAMEWORK_HINT.search(text_bytes) and b"\x00" not in text_bytes:
@@ -158,11 +163,14 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
     if FILE_NOQA.search(code_text[:4096]):
         return FileResult(path, [])
     from shapelint import frontends
+    from shapelint.project import analysing, default_project
 
-    try:
-        models = frontends.analyse(module, inputs_for(settings, path), code_text)
-    except RecursionError:
-        models = []
+    project = project or default_project(settings.python)
+    with analysing(project, None if path == "<stdin>" else path) as context:
+        try:
+            models = frontends.analyse(module, inputs_for(settings, path), code_text)
+        except RecursionError:
+            models = []
     if positions is None:
         positions = Positions(module)
     findings = findings_of(models)
@@ -172,8 +180,14 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
     for finding in findings:
         if not settings.enabled(finding.code) or any(finding.code.startswith(p) for p in file_ignores):
             continue
-        span = positions.span(finding.site)
-        key = (finding.code, span.line, span.column)
+        span = positions.find(finding.site)
+        if span is None:
+            foreign = _foreign_diagnostic(finding, context, positions, path, settings)
+            if foreign is not None and (foreign.code, foreign.path, foreign.line, foreign.column) not in seen:
+                seen.add((foreign.code, foreign.path, foreign.line, foreign.column))
+                diags.append(foreign)
+            continue
+        key = (finding.code, path, span.line, span.column)
         if key in seen:
             continue
         seen.add(key)
@@ -185,8 +199,60 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
             lines = code_text.splitlines()
         if not _suppressed(lines, diag):
             diags.append(diag)
-    diags.sort(key=lambda d: (d.line, d.column, d.code))
-    return FileResult(path, diags, models if want_models else [], positions)
+    diags.sort(key=lambda d: (d.path != path, d.path, d.line, d.column, d.code))
+    return FileResult(path, diags, models if want_models else [], positions,
+                      context.dependencies if context is not None else {})
+
+
+def _foreign_diagnostic(finding, context, positions, path, settings) -> Diagnostic | None:
+    """A finding at a line of a module this file imports: reported there when that file is part
+    of the run, else at the call in this file that leads to it, naming the file and line."""
+    located = context.locate(finding.site) if context is not None else None
+    if located is None:
+        return None
+    where, span = located
+    display = _display_path(where, path)
+
+    in_run = context.project.in_run(where)
+
+    def span_of(node):
+        found = positions.find(node)
+        if found is not None:
+            return found if in_run is False else FileSpan(*astuple(found), path=_display_path(Path(path), path))
+        other = context.locate(node)
+        if other is None:
+            return Span(1, 1, 1, 1)
+        if in_run and other[0] == where:
+            return other[1]
+        return FileSpan(*astuple(other[1]), path=_display_path(other[0], path))
+
+    message = finding.message(span_of) if callable(finding.message) else finding.message
+    severity = RULES[finding.code].severity
+    if in_run:
+        if any(finding.code.startswith(p) for p in settings.ignored_in(display)):
+            return None
+        diag = Diagnostic(display, span.line, span.column, span.end_line, span.end_column, finding.code,
+                          severity, message)
+        try:
+            lines = where.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            lines = []
+        return None if _suppressed(lines, diag) else diag
+    anchor = finding.node.anchor if finding.node is not None else None
+    at = positions.find(anchor) if anchor is not None else None
+    if at is None:
+        return None
+    return Diagnostic(path, at.line, at.column, at.end_line, at.end_column, finding.code, severity,
+                      f"{message} [in {display}:{span.line}]")
+
+
+def _display_path(where: Path, importer: str) -> str:
+    """A path as the user would write it: relative to the current directory when below it."""
+    try:
+        relative = os.path.relpath(where)
+    except ValueError:
+        return str(where)
+    return str(where) if relative.startswith("..") else relative
 
 
 def _parse_pruned(source: bytes | str, data: bytes, always: bool):
@@ -217,6 +283,13 @@ def _cell_spans(span_of, line_map):
 @dataclass(frozen=True)
 class CellSpan(Span):
     cell: int = 0
+
+
+@dataclass(frozen=True)
+class FileSpan(Span):
+    """A span in another file than the one reported on."""
+
+    path: str = ""
 
 
 def _looks_parseable(data: bytes) -> bool:
@@ -252,7 +325,7 @@ def lint_notebook(data: bytes, path: str, settings: Settings | None = None, want
     return FileResult(path, diags, result.models, result.positions)
 
 
-def lint_file(path: str, settings: Settings | None = None, want_models: bool = False) -> FileResult:
+def lint_file(path: str, settings: Settings | None = None, want_models: bool = False, project=None) -> FileResult:
     try:
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
@@ -265,7 +338,7 @@ def lint_file(path: str, settings: Settings | None = None, want_models: bool = F
     try:
         if path.endswith(".ipynb"):
             return lint_notebook(data, path, settings, want_models)
-        return lint_source(data, path, settings, want_models)
+        return lint_source(data, path, settings, want_models, project=project)
     except RecursionError:
         return FileResult(path, [])
     except Exception as error:  # noqa: BLE001 - one bad file never stops the run

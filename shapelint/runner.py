@@ -11,6 +11,7 @@ from pathlib import Path
 
 from shapelint import __version__
 from shapelint.api import Diagnostic, Settings, lint_file
+from shapelint.project import Project
 
 PARALLEL_MIN_FILES = 16  # below this, worker start-up costs more than it saves
 
@@ -51,7 +52,7 @@ class ResultCache:
         fingerprint = json.dumps([__version__, _code_fingerprint(), _parser_version(), settings.select, settings.ignore, settings.extend_select,
                                   sorted((k, list(v)) for k, v in settings.inputs.items()),
                                   sorted((k, list(v)) for k, v in settings.per_file_ignores.items()),
-                                  settings.root], default=str)
+                                  settings.root, settings.python], default=str)
         self.salt = hashlib.sha256(fingerprint.encode()).hexdigest()
 
     def _entry(self, path: str) -> Path | None:
@@ -63,43 +64,68 @@ class ResultCache:
         key = hashlib.sha256(f"{self.salt}\0{os.path.abspath(path)}\0{digest}".encode()).hexdigest()
         return self.directory / key[:2] / f"{key}.json"
 
-    def get(self, path: str):
+    def get(self, path: str, run_files: frozenset = frozenset()):
+        """The cached diagnostics of ``path``, if neither it nor a module it imported has changed
+        since (nor whether those modules are part of the run)."""
         entry = self._entry(path)
         if entry is None or not entry.is_file():
             return entry, None
         try:
-            return entry, [Diagnostic(**d) for d in json.loads(entry.read_text())]
-        except (OSError, ValueError, TypeError):
+            data = json.loads(entry.read_text())
+            for dependency, (digest, in_run) in data["dependencies"].items():
+                if _digest(dependency) != digest or (dependency in run_files) != in_run:
+                    return entry, None
+            return entry, [Diagnostic(**d) for d in data["diagnostics"]]
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return entry, None
 
     @staticmethod
-    def put(entry: Path | None, diagnostics):
+    def put(entry: Path | None, diagnostics, dependencies: dict | None = None, run_files: frozenset = frozenset()):
         if entry is None:
             return
+        data = {"dependencies": {path: [digest, path in run_files] for path, digest in (dependencies or {}).items()},
+                "diagnostics": [asdict(d) for d in diagnostics]}
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             tmp = entry.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps([asdict(d) for d in diagnostics]))
+            tmp.write_text(json.dumps(data))
             os.replace(tmp, entry)
         except OSError:
             pass  # a cache that cannot be written is only slower
 
 
+def _digest(path: str) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
+
+
 def _lint_batch(args):
-    paths, settings = args
-    return [lint_file(p, settings).diagnostics for p in paths]
+    paths, settings, run = args
+    project = Project(run, settings.python)
+    return [_lint_one(p, settings, project) for p in paths]
+
+
+def _lint_one(path: str, settings: Settings, project: Project) -> tuple:
+    result = lint_file(path, settings, project=project)
+    return result.diagnostics, result.dependencies
 
 
 def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
                cache_dir: Path | None = None) -> list[list[Diagnostic]]:
-    """Diagnostics per file, in the order of ``files``."""
+    """Diagnostics per file, in the order of ``files``.  A finding that several files lead to
+    (in a module they all import) is listed once, with the first of them."""
     results: list = [None] * len(files)
     entries: list = [None] * len(files)
+    dependencies: list = [None] * len(files)
     cache = ResultCache(cache_dir, settings) if cache_dir is not None else None
+    run = frozenset(os.path.abspath(p) for p in files)
     todo = []
     for i, path in enumerate(files):
         if cache is not None:
-            entries[i], cached = cache.get(path)
+            entries[i], cached = cache.get(path, run)
             if cached is not None:
                 results[i] = cached
                 continue
@@ -111,14 +137,24 @@ def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
         size = max(1, min(32, len(todo) // (jobs * 4)))
         batches = [todo[i:i + size] for i in range(0, len(todo), size)]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for batch, diags in zip(batches, pool.map(_lint_batch, [([files[i] for i in b], settings)
-                                                                    for b in batches])):
-                for i, d in zip(batch, diags):
-                    results[i] = d
+            for batch, done in zip(batches, pool.map(_lint_batch, [([files[i] for i in b], settings, run)
+                                                                   for b in batches])):
+                for i, (d, deps) in zip(batch, done):
+                    results[i], dependencies[i] = d, deps
     else:
+        project = Project(run, settings.python)
         for i in todo:
-            results[i] = lint_file(files[i], settings).diagnostics
+            results[i], dependencies[i] = _lint_one(files[i], settings, project)
     if cache is not None:
         for i in todo:
-            cache.put(entries[i], results[i])
+            cache.put(entries[i], results[i], dependencies[i], run)
+    seen = set()
+    for i, diags in enumerate(results):
+        kept = []
+        for d in diags:
+            key = (os.path.abspath(d.path), d.line, d.column, d.code)
+            if key not in seen:
+                seen.add(key)
+                kept.append(d)
+        results[i] = kept
     return results

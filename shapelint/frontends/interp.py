@@ -15,6 +15,7 @@ import libcst as cst
 from shapelint.frontends import literals
 from shapelint.ir import UNKNOWN, Tensor
 from shapelint.parse import import_bindings
+from shapelint.project import importer_for
 
 MAX_DEPTH = 24
 MAX_UNROLL = 512
@@ -48,6 +49,7 @@ class Function:
         self.parent = None  # the enclosing Function, whose own closure comes next in lookups
         self.kind = kind  # function | staticmethod | classmethod | property
         self.owner = None  # the UserClass whose body defined it
+        self.globals = interp.active_globals  # the module it was defined in
 
     def scopes(self):
         """The locals of every enclosing function, innermost first."""
@@ -69,6 +71,7 @@ class Lambda(Function):
         self.parent = None
         self.kind = "function"
         self.owner = None
+        self.globals = interp.active_globals
 
 
 class BoundMethod:
@@ -159,6 +162,11 @@ class Interpreter:
         self.module = module
         self.hooks = hooks
         self.globals: dict = {"__name__": script_name}
+        # Imported modules run in this interpreter under their own globals (shapelint/project.py):
+        # the module whose code runs now, and the call in this module's code that entered another's.
+        self.active_globals: dict = self.globals
+        self.anchor = None
+        self.importer = importer_for(self)
         self.depth = 0
         self.steps = 0
         self.speculative = 0
@@ -328,13 +336,33 @@ class Interpreter:
         frame = Frame(self.globals)
         self.exec_block(self.module.body, frame)
 
+    def run_foreign(self, module: cst.Module, scope: dict):
+        """Run an imported module's top level under its own globals ``scope``."""
+        saved = self.active_globals, self.classes, self.call_stack, getattr(self.hooks, "current", None)
+        self.active_globals, self.classes, self.call_stack = scope, [], []
+        if saved[3] is not None:
+            self.hooks.current = None  # what the module's own code builds is not this file's model
+        try:
+            self.bind_imports(module.body, scope)
+            self.exec_block(module.body, Frame(scope))
+        finally:
+            self.active_globals, self.classes, self.call_stack = saved[:3]
+            if saved[3] is not None:
+                self.hooks.current = saved[3]
+
+    def import_values(self, small):
+        """(local name, value) pairs an import statement binds."""
+        pairs = self.importer.bindings(small, self.active_globals.get("__package__")) \
+            if self.importer is not None else import_bindings(small)
+        return [(local, ModuleRef(qual)) for local, qual in pairs]
+
     def bind_imports(self, body, scope: dict):
         for stmt in body:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
-                        for local, qual in import_bindings(small):
-                            scope[local] = ModuleRef(qual)
+                        for local, value in self.import_values(small):
+                            scope[local] = value
 
     def exec_block(self, body, frame: Frame):
         for stmt in body:
@@ -422,8 +450,8 @@ class Interpreter:
             frame.return_values.append(value)
             frame.returned = True
         elif isinstance(small, (cst.Import, cst.ImportFrom)):
-            for local, qual in import_bindings(small):
-                frame.locals[local] = ModuleRef(qual)
+            for local, value in self.import_values(small):
+                frame.locals[local] = value
         elif isinstance(small, cst.Raise):
             # A path that raises ends the function (outside a try, whose handlers may catch it).
             if frame.func is not None and not frame.in_try:
@@ -495,9 +523,9 @@ class Interpreter:
     def assign(self, target, value, frame: Frame):
         if isinstance(target, cst.Name):
             scope = frame.declared.get(target.value)
-            if scope == "global" and frame.locals is not self.globals:
-                self._record(self.globals)
-                self.globals[target.value] = value
+            if scope == "global" and frame.locals is not self.active_globals:
+                self._record(self.active_globals)
+                self.active_globals[target.value] = value
             elif scope == "nonlocal" and frame.func is not None \
                     and (owner := next((s for s in frame.func.scopes() if target.value in s), None)) is not None:
                 self._record(owner)
@@ -595,6 +623,12 @@ class Interpreter:
     # ----- expressions --------------------------------------------------------------------------
 
     def lookup(self, name: str, frame: Frame):
+        value = self._lookup(name, frame)
+        if self.importer is not None and isinstance(value, ModuleRef):
+            return self.importer.resolve(value)
+        return value
+
+    def _lookup(self, name: str, frame: Frame):
         if name in frame.locals:
             return frame.locals[name]
         if frame.func is not None:
@@ -604,8 +638,8 @@ class Interpreter:
         for outer in reversed(self.call_stack):
             if outer.func is None and name in outer.locals:
                 return outer.locals[name]
-        if name in self.globals:
-            return self.globals[name]
+        if name in self.active_globals:
+            return self.active_globals[name]
         if name in ("True", "False", "None"):
             return {"True": True, "False": False, "None": None}[name]
         if name in BUILTIN_NAMES:
@@ -856,7 +890,8 @@ class Interpreter:
         if owner is UNKNOWN:
             return UNKNOWN
         if isinstance(owner, ModuleRef):
-            return ModuleRef(f"{owner.qualname}.{name}")
+            ref = ModuleRef(f"{owner.qualname}.{name}")
+            return self.importer.resolve(ref) if self.importer is not None else ref
         if isinstance(owner, Instance):
             if name in owner.attrs:
                 return owner.attrs[name]
@@ -1057,6 +1092,11 @@ class Interpreter:
         frame = Frame(local, func=func, cls=func.owner)
         self.depth += 1
         self.call_stack.append(frame)
+        saved = self.active_globals, self.anchor
+        if func.globals is not self.active_globals:
+            if self.active_globals is self.globals:
+                self.anchor = node  # this module's call into another's code
+            self.active_globals = func.globals
         try:
             body = func.node.body
             if isinstance(func, Lambda):
@@ -1072,6 +1112,7 @@ class Interpreter:
         finally:
             self.call_stack.pop()
             self.depth -= 1
+            self.active_globals, self.anchor = saved
         values = list(frame.return_values)
         if not frame.returned:
             values.append(None)  # some path falls off the end: it returns None

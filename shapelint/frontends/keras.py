@@ -397,7 +397,7 @@ class KerasFrontend(FrameworkHooks):
     def apply(self, op: OpSpec, params: dict, tensors: list, call_site, def_site) -> Tensor:
         shapes = [t.shape for t in tensors]
         node = Node(op, params, shapes, [t.producer for t in tensors], call_site, def_site,
-                    speculative=self.interp.speculative > 0)
+                    speculative=self.interp.speculative > 0, anchor=self.interp.anchor)
         node.problems = op.check(params, shapes)
         node.output = None if any(p.fatal for p in node.problems) else op.infer(params, shapes)
         if self.current is not None:
@@ -407,7 +407,7 @@ class KerasFrontend(FrameworkHooks):
     def record_problem(self, op: OpSpec, params: dict, problem: Problem, site):
         if self.current is not None:
             self.current.nodes.append(Node(op, params, [], [], site, site, problems=[problem],
-                                           speculative=self.interp.speculative > 0))
+                                           speculative=self.interp.speculative > 0, anchor=self.interp.anchor))
 
     def construct(self, name: str, args, kwargs, node):
         if name in ("Bidirectional", "TimeDistributed"):
@@ -898,7 +898,7 @@ class KerasFrontend(FrameworkHooks):
             if fatal:
                 if self.current is not None:
                     self.current.nodes.append(Node(layer.op, params, inputs, list(layer.sources), node, node,
-                                                   problems=fatal[:1], speculative=self.interp.speculative > 0,
+                                                   problems=fatal[:1], speculative=self.interp.speculative > 0, anchor=self.interp.anchor,
                                                    fed_from=layer))
                 return None
         return None

@@ -264,7 +264,7 @@ class TfNNFrontend(FrameworkHooks):
         if self.probe is not None and self.first_consumer is None and tensors and tensors[0] is self.probe:
             self.first_consumer = (op, params, shapes)
         record = Node(op, params, shapes, [t.producer for t in tensors], node, node,
-                      speculative=self.interp.speculative > 0)
+                      speculative=self.interp.speculative > 0, anchor=self.interp.anchor)
         record.problems = op.check(params, shapes)
         record.output = None if any(p.fatal for p in record.problems) else op.infer(params, shapes)
         if self.current is not None:

@@ -345,7 +345,7 @@ class TorchFrontend:
                 and tensors[0] is self.input_tensor:
             self.first_consumer = (op, params)
         node = Node(op, params, shapes, [t.producer for t in tensors], call_site, def_site,
-                    speculative=self.interp.speculative > 0)
+                    speculative=self.interp.speculative > 0, anchor=self.interp.anchor)
         node.problems = op.check(params, shapes)
         node.output = None if any(p.fatal for p in node.problems) else op.infer(params, shapes)
         if self.current is not None:
@@ -357,7 +357,7 @@ class TorchFrontend:
         problems = op.check_params(params)
         if problems and self.current is not None:
             node = Node(op, params, [], [], site, site, problems=problems,
-                        speculative=self.interp.speculative > 0)
+                        speculative=self.interp.speculative > 0, anchor=self.interp.anchor)
             self.current.nodes.append(node)
         return LayerValue(op, params, site)
 
