@@ -92,6 +92,7 @@ class FileResult:
     models: list = field(default_factory=list)
     positions: Positions | None = None
     dependencies: dict = field(default_factory=dict)  # path -> content digest of the modules it imported
+    where: object = None  # node -> (path, Span), for nodes of this file and of the modules it imported
 
 
 def _suppressed(lines: list[str], diag: Diagnostic) -> bool:
@@ -200,8 +201,15 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
         if not _suppressed(lines, diag):
             diags.append(diag)
     diags.sort(key=lambda d: (d.path != path, d.path, d.line, d.column, d.code))
+    def where(node):
+        span = positions.find(node)
+        if span is not None:
+            return path, span
+        located = context.locate(node) if context is not None else None
+        return (str(located[0]), located[1]) if located is not None else None
+
     return FileResult(path, diags, models if want_models else [], positions,
-                      context.dependencies if context is not None else {})
+                      context.dependencies if context is not None else {}, where)
 
 
 def _foreign_diagnostic(finding, context, positions, path, settings) -> Diagnostic | None:

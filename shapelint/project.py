@@ -23,12 +23,14 @@ import libcst as cst
 from shapelint.parse import ParseFailure, Positions, import_bindings, parse_source
 from shapelint.resolve import Resolver, find_root, module_name_of, relative_bindings, site_packages, top_directory
 
-# Modelled by the frontends, never followed; inside them only the Keras applications' helpers
-# (``obtain_input_shape``) are read as source, and not the ones a frontend models itself.
+# Modelled by the frontends, never followed; inside them only the Keras applications are read
+# as source (``resnet_v2`` builds on ``resnet.ResNet``), apart from the helpers a frontend models
+# itself.  ``obtain_input_shape`` stays unknown: an input size given by configuration then takes
+# its place, as the frontend expects of an input shape computed in another module.
 MODELLED_ROOTS = frozenset({"torch", "tensorflow", "keras", "tf_keras", "numpy", "jax", "flax"})
 FOLLOWED_INSIDE = ("keras.src.applications.", "tf_keras.src.applications.", "keras.applications.",
                    "tf_keras.applications.", "tensorflow.keras.applications.")
-MODELLED_NAMES = (".imagenet_utils.correct_pad",)
+MODELLED_NAMES = (".imagenet_utils.correct_pad", ".imagenet_utils.obtain_input_shape")
 # Large packages that define no models: not worth parsing.
 NOT_FOLLOWED = frozenset({"matplotlib", "pandas", "scipy", "sklearn", "PIL", "cv2", "tqdm", "requests",
                           "IPython", "seaborn", "yaml", "h5py", "six", "setuptools", "pkg_resources",
