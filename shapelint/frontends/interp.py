@@ -1154,6 +1154,8 @@ class Interpreter:
             return UNKNOWN if verdict is None else verdict
         if name == "print":
             return None
+        if name == "isinstance" and len(args) == 2 and not kwargs:
+            return _isinstance(args[0], args[1])
         if name in ("isinstance", "issubclass", "type", "id", "iter", "next", "map", "set"):
             return UNKNOWN
         if name in ("len",) and len(args) == 1:
@@ -1337,6 +1339,43 @@ def _copy_data(value, deep: bool, opaque: set, depth: int = 0):
     if isinstance(value, dict):
         return copied
     return list(copied.values()) if isinstance(value, list) else tuple(copied.values())
+
+
+# The plain value types an ``isinstance`` test can be decided for, by the name the code spells.
+PLAIN_TYPES = {"int": (int,), "float": (float,), "bool": (bool,), "str": (str,), "list": (list,),
+               "tuple": (tuple,), "dict": (dict,)}
+ABSTRACT_TYPES = {"Sequence": (list, tuple, str), "Iterable": (list, tuple, str, dict),
+                  "Mapping": (dict,), "MutableMapping": (dict,), "MutableSequence": (list,)}
+
+
+def _isinstance(value, kinds):
+    """``isinstance`` of a plain value (a number, string, list, tuple, dict or None) against builtin
+    types and ``collections.abc``/``typing`` sequences; of a user instance against user classes.
+    UNKNOWN otherwise."""
+    kinds = list(kinds) if isinstance(kinds, tuple) else [kinds]
+    answers = []
+    for kind in kinds:
+        if isinstance(kind, Builtin) and kind.receiver is None and kind.name in PLAIN_TYPES:
+            types = PLAIN_TYPES[kind.name]
+        elif isinstance(kind, ModuleRef) and kind.qualname.rsplit(".", 1)[0] in ("collections.abc", "typing") \
+                and kind.qualname.rsplit(".", 1)[1] in ABSTRACT_TYPES:
+            types = ABSTRACT_TYPES[kind.qualname.rsplit(".", 1)[1]]
+        elif isinstance(kind, UserClass) and isinstance(value, Instance):
+            if kind in value.cls.mro():
+                return True
+            if value.cls.external_bases() or kind.external_bases():
+                return UNKNOWN  # a framework base may relate them
+            answers.append(False)
+            continue
+        else:
+            return UNKNOWN
+        if value is None or isinstance(value, (bool, int, float, str, list, tuple, dict)):
+            if isinstance(value, types):
+                return True
+            answers.append(False)
+            continue
+        return UNKNOWN
+    return False if answers else UNKNOWN
 
 
 class Partial:
