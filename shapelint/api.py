@@ -54,6 +54,7 @@ class Settings:
     per_file_ignores: dict = field(default_factory=dict)  # glob -> codes
     root: str | None = None  # what per-file-ignores patterns are relative to
     python: str | None = None  # the project's Python, whose site-packages imports are read from
+    show_unchecked: bool = False  # list each layer whose shape stayed unknown, and why
 
     def ignored_in(self, path: str) -> tuple:
         import fnmatch
@@ -93,6 +94,7 @@ class FileResult:
     positions: Positions | None = None
     dependencies: dict = field(default_factory=dict)  # path -> content digest of the modules it imported
     where: object = None  # node -> (path, Span), for nodes of this file and of the modules it imported
+    coverage: dict = field(default_factory=dict)  # models, layers, known, unchecked (shapelint.coverage)
 
 
 def _suppressed(lines: list[str], diag: Diagnostic) -> bool:
@@ -209,7 +211,29 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
         return (str(located[0]), located[1]) if located is not None else None
 
     return FileResult(path, diags, models if want_models else [], positions,
-                      context.dependencies if context is not None else {}, where)
+                      context.dependencies if context is not None else {}, where,
+                      _coverage(models, where, settings.show_unchecked, context))
+
+
+def _coverage(models, where, details: bool, context) -> dict:
+    from shapelint.coverage import measure
+
+    found = measure(models, (lambda node: node.anchor is None and not context.is_foreign(node.def_site))
+                    if context is not None else (lambda node: True))
+    layers = []  # with details: every layer the models applied, wherever defined, with positions
+    for site, name, ok, why in found.layer_sites if details else ():
+        at = where(site)
+        if at is None:
+            continue
+        text = ""
+        if why is not None:
+            text, cause = why
+            cause_at = where(cause) if cause is not None else None
+            if cause_at is not None:
+                text += f" ({'line ' if cause_at[0] == at[0] else _display_path(Path(cause_at[0]), at[0]) + ':'}" \
+                        f"{cause_at[1].line})"
+        layers.append([_display_path(Path(at[0]), at[0]), at[1].line, at[1].column, name, ok, text])
+    return {"models": found.models, "layers": found.layers, "known": found.known, "unchecked": layers}
 
 
 def _foreign_diagnostic(finding, context, positions, path, settings) -> Diagnostic | None:
@@ -330,7 +354,8 @@ def lint_notebook(data: bytes, path: str, settings: Settings | None = None, want
             diag.end_line = end[1] if end[0] == diag.cell else diag.line
         diags.append(diag)
     diags.sort(key=lambda d: (d.cell or 0, d.line, d.column, d.code))
-    return FileResult(path, diags, result.models, result.positions)
+    return FileResult(path, diags, result.models, result.positions, result.dependencies, result.where,
+                      result.coverage)
 
 
 def lint_file(path: str, settings: Settings | None = None, want_models: bool = False, project=None) -> FileResult:

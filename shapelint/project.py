@@ -146,6 +146,10 @@ class FileContext:
             found.update(importer.dependencies)
         return found
 
+    def is_foreign(self, node) -> bool:
+        """Whether ``node`` is a call in another module's code that the analysis ran (cheap: no positions)."""
+        return any(id(node) in importer.interp.foreign_calls for importer in self.importers)
+
     def locate(self, node) -> tuple | None:
         """(path, span) of a node of a module this file's analysis read, or None."""
         for importer in self.importers:

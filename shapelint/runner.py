@@ -52,7 +52,7 @@ class ResultCache:
         fingerprint = json.dumps([__version__, _code_fingerprint(), _parser_version(), settings.select, settings.ignore, settings.extend_select,
                                   sorted((k, list(v)) for k, v in settings.inputs.items()),
                                   sorted((k, list(v)) for k, v in settings.per_file_ignores.items()),
-                                  settings.root, settings.python], default=str)
+                                  settings.root, settings.python, settings.show_unchecked], default=str)
         self.salt = hashlib.sha256(fingerprint.encode()).hexdigest()
 
     def _entry(self, path: str) -> Path | None:
@@ -75,16 +75,17 @@ class ResultCache:
             for dependency, (digest, in_run) in data["dependencies"].items():
                 if _digest(dependency) != digest or (dependency in run_files) != in_run:
                     return entry, None
-            return entry, [Diagnostic(**d) for d in data["diagnostics"]]
+            return entry, ([Diagnostic(**d) for d in data["diagnostics"]], data["coverage"])
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return entry, None
 
     @staticmethod
-    def put(entry: Path | None, diagnostics, dependencies: dict | None = None, run_files: frozenset = frozenset()):
+    def put(entry: Path | None, diagnostics, dependencies: dict | None = None, run_files: frozenset = frozenset(),
+            coverage: dict | None = None):
         if entry is None:
             return
         data = {"dependencies": {path: [digest, path in run_files] for path, digest in (dependencies or {}).items()},
-                "diagnostics": [asdict(d) for d in diagnostics]}
+                "diagnostics": [asdict(d) for d in diagnostics], "coverage": coverage or {}}
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             tmp = entry.with_suffix(f".{os.getpid()}.tmp")
@@ -110,16 +111,18 @@ def _lint_batch(args):
 
 def _lint_one(path: str, settings: Settings, project: Project) -> tuple:
     result = lint_file(path, settings, project=project)
-    return result.diagnostics, result.dependencies
+    return result.diagnostics, result.dependencies, result.coverage
 
 
 def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
-               cache_dir: Path | None = None) -> list[list[Diagnostic]]:
+               cache_dir: Path | None = None, coverage: list | None = None) -> list[list[Diagnostic]]:
     """Diagnostics per file, in the order of ``files``.  A finding that several files lead to
-    (in a module they all import) is listed once, with the first of them."""
+    (in a module they all import) is listed once, with the first of them.  ``coverage``, when
+    given, receives each file's coverage (``FileResult.coverage``) in the same order."""
     results: list = [None] * len(files)
     entries: list = [None] * len(files)
     dependencies: list = [None] * len(files)
+    covered: list = [None] * len(files)
     cache = ResultCache(cache_dir, settings) if cache_dir is not None else None
     run = frozenset(os.path.abspath(p) for p in files)
     todo = []
@@ -127,7 +130,7 @@ def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
         if cache is not None:
             entries[i], cached = cache.get(path, run)
             if cached is not None:
-                results[i] = cached
+                results[i], covered[i] = cached
                 continue
         todo.append(i)
     jobs = jobs or os.cpu_count() or 1
@@ -139,15 +142,17 @@ def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             for batch, done in zip(batches, pool.map(_lint_batch, [([files[i] for i in b], settings, run)
                                                                    for b in batches])):
-                for i, (d, deps) in zip(batch, done):
-                    results[i], dependencies[i] = d, deps
+                for i, (d, deps, cov) in zip(batch, done):
+                    results[i], dependencies[i], covered[i] = d, deps, cov
     else:
         project = Project(run, settings.python)
         for i in todo:
-            results[i], dependencies[i] = _lint_one(files[i], settings, project)
+            results[i], dependencies[i], covered[i] = _lint_one(files[i], settings, project)
     if cache is not None:
         for i in todo:
-            cache.put(entries[i], results[i], dependencies[i], run)
+            cache.put(entries[i], results[i], dependencies[i], run, covered[i])
+    if coverage is not None:
+        coverage.extend(covered)
     seen = set()
     for i, diags in enumerate(results):
         kept = []

@@ -166,6 +166,7 @@ class Interpreter:
         # the module whose code runs now, and the call in this module's code that entered another's.
         self.active_globals: dict = self.globals
         self.anchor = None
+        self.foreign_calls: set = set()  # ids of the calls evaluated in other modules' code
         self.importer = importer_for(self)
         self.depth = 0
         self.steps = 0
@@ -936,6 +937,8 @@ class Interpreter:
     # ----- calls ----------------------------------------------------------------------------------
 
     def eval_call(self, node: cst.Call, frame: Frame):
+        if self.active_globals is not self.globals:
+            self.foreign_calls.add(id(node))
         func = self.eval(node.func, frame)
         args, kwargs = [], {}
         for arg in node.args:
