@@ -285,7 +285,9 @@ def measure(name: str, src: Path, files: list[Path], timeout: int, records: list
     stats["seconds"] = time.perf_counter() - started
     stats["conv_lines"] = len(conv_lines)
     stats["conv_lines_covered"] = len(conv_lines & covered)
-    return {"package": name, "stats": dict(stats), "by_code": dict(by_code), "crashes": crashes}
+    missing = sorted(f"{Path(p).relative_to(src.resolve())}:{line}" for p, line in conv_lines - covered)
+    return {"package": name, "stats": dict(stats), "by_code": dict(by_code), "crashes": crashes,
+            "conv_lines_missing": missing}
 
 
 def print_summary(summary: dict) -> None:
@@ -412,6 +414,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", default=str(REPO / "bench" / ".corpus"), help="download/unpack directory")
     parser.add_argument("--json-out", help="write every finding and crash here (JSON)")
     parser.add_argument("--timing", action="store_true", help="also time shapelint vs libcst vs ast per file")
+    parser.add_argument("--show-uncovered", action="store_true",
+                        help="list the conv call-site lines that no model applies as a layer")
     parser.add_argument("--check-prune", action="store_true",
                         help="only compare findings and models of whole vs pruned parses, file by file")
     parser.add_argument("--timeout", type=int, default=60, help="seconds per file before it counts as a crash")
@@ -452,6 +456,9 @@ def main(argv=None) -> int:
         extend = tuple(c.strip() for c in args.extend_select.split(",") if c.strip())
         summary = measure(name, src, files, args.timeout, records, extend, args.concrete, given)
         print_summary(summary)
+        if args.show_uncovered:
+            for where in summary["conv_lines_missing"]:
+                print(f"    not a layer of any model: {where}")
         sys.stdout.flush()
         summaries.append(summary)
         total_files += len(files)
