@@ -147,14 +147,24 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
         # Nothing to analyse; still report files that do not parse, as the contract promises.
         if _looks_parseable(text_bytes):
             return FileResult(path, [])
+    from shapelint.project import analysing, default_project
+
+    project = project or default_project(settings.python)
     positions = None
     incremental = parser is not None and isinstance(source, str)
-    module = _parse_pruned(source, text_bytes, prune == "always") if prune != "never" and not incremental else None
-    pruned = module is not None
+    on_disk = path != "<stdin>" and not line_map and not incremental
+    # A module another file of the run imported is already parsed (whole): the same tree serves.
+    module = project.parsed(path, text_bytes) if on_disk else None
+    shared = module is not None
+    if not shared:
+        module = _parse_pruned(source, text_bytes, prune == "always") if prune != "never" and not incremental else None
+    pruned = module is not None and not shared
     if incremental:
         module, positions = parser.parse_with_positions(source)
-    elif not pruned:
+    elif not pruned and not shared:
         module = parse_source(source)
+        if on_disk and not isinstance(module, ParseFailure):
+            project.remember(path, text_bytes, module)
     if isinstance(module, ParseFailure):
         diags = []
         if settings.enabled("SL000") and not any("SL000".startswith(p) for p in settings.ignored_in(path)):
@@ -166,9 +176,7 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
     if FILE_NOQA.search(code_text[:4096]):
         return FileResult(path, [])
     from shapelint import frontends
-    from shapelint.project import analysing, default_project
 
-    project = project or default_project(settings.python)
     with analysing(project, None if path == "<stdin>" else path) as context:
         try:
             models = frontends.analyse(module, inputs_for(settings, path), code_text)

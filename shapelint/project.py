@@ -118,6 +118,26 @@ class Project:
         self._parsed[key] = (stamp, found)
         return found
 
+    def parsed(self, path: str, data: bytes) -> cst.Module | None:
+        """The tree of ``path`` if it was parsed whole already from these very bytes."""
+        cached = self._parsed.get(os.path.abspath(path))
+        if cached is None or cached[1] is None:
+            return None
+        return cached[1].module if cached[1].digest == hashlib.sha256(data).hexdigest() else None
+
+    def remember(self, path: str, data: bytes, module: cst.Module) -> None:
+        """A file parsed whole for its own analysis, for the files of the run that import it."""
+        key = os.path.abspath(path)
+        try:
+            stat = os.stat(key)
+        except OSError:
+            return
+        if key in self.overlays or key in self._parsed:
+            return
+        name, _ = module_name_of(Path(key))
+        self._parsed[key] = ((stat.st_mtime_ns, stat.st_size),
+                             SourceModule(name, Path(key), module, hashlib.sha256(data).hexdigest()))
+
     def importer(self, interp, path: str | None) -> "Importer":
         file = Path(path) if path and os.path.isfile(path) else None
         if file is not None:
