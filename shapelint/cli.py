@@ -189,7 +189,7 @@ def shapes(path, output_format, input_shapes, trace):
         click.echo(json.dumps(models, indent=2) if output_format == "json" else render(models), nl=output_format == "json")
         return
     from shapelint.api import Settings, lint_file
-    from shapelint.shapes.dims import format_shape
+    from shapelint.shapes.dims import format_shape, json_shape
 
     result = lint_file(path, Settings(inputs=_parse_input_shapes(input_shapes)), want_models=True)
     span = result.positions.span if result.positions else None
@@ -201,9 +201,9 @@ def shapes(path, output_format, input_shapes, trace):
                 continue
             where = span(node.call_site)
             layers.append({"line": where.line, "column": where.column, "op": node.name,
-                           "input_shape": _json_shape(node.inputs[0]), "output_shape": _json_shape(node.output)})
+                           "input_shape": json_shape(node.inputs[0]), "output_shape": json_shape(node.output)})
         entry = {"path": path, "model": model.name, "framework": model.framework,
-                 "input": _json_shape(model.input), "input_source": model.input_source, "layers": layers}
+                 "input": json_shape(model.input), "input_source": model.input_source, "layers": layers}
         if model.input:
             from shapelint.shapes.solve import accepts_for
 
@@ -232,18 +232,6 @@ def shapes(path, output_format, input_shapes, trace):
             where = span(node.call_site)
             click.echo(f"  line {where.line:>4}  {node.name:<20} {format_shape(node.inputs[0]):>22} -> "
                        f"{format_shape(node.output)}")
-
-
-def _json_shape(shape):
-    from shapelint.shapes.dims import Expr, shape_to_json
-
-    if shape is None:
-        return None
-    values = shape_to_json(shape)
-    # The symbolic batch is reported as null, like Keras' None batch.
-    if shape and isinstance(shape[0], Expr) and shape[0].op == "sym" and shape[0].name == "N":
-        values[0] = None
-    return values
 
 
 @cli.command()

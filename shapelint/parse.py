@@ -64,11 +64,11 @@ def _declares_encoding(source: bytes) -> bool:
     return any(b"coding" in line and line.lstrip().startswith(b"#") for line in head)
 
 
-def _dotted(node: cst.BaseExpression) -> str | None:
+def dotted_name(node: cst.BaseExpression) -> str | None:
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
+        base = dotted_name(node.value)
         return f"{base}.{node.attr.value}" if base else None
     return None
 
@@ -78,7 +78,7 @@ def import_bindings(node: cst.Import | cst.ImportFrom) -> list[tuple[str, str]]:
     bound = []
     if isinstance(node, cst.Import):
         for alias in node.names:
-            full = _dotted(alias.name)
+            full = dotted_name(alias.name)
             if full is None:
                 continue
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -89,7 +89,7 @@ def import_bindings(node: cst.Import | cst.ImportFrom) -> list[tuple[str, str]]:
         return bound
     if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
         return bound
-    module = _dotted(node.module)
+    module = dotted_name(node.module)
     if module is None:
         return bound
     for alias in node.names:

@@ -151,7 +151,7 @@ def _analysis(path: Path):
 def _layers(result) -> list:
     """(model, op, line, output shape) for every layer Keras reaches before the first fatal one
     (layers in branches whose condition is unknown are left out: they may not run)."""
-    from shapelint.cli import _json_shape
+    from shapelint.shapes.dims import json_shape
 
     layers = []
     for model in result.models:
@@ -162,7 +162,7 @@ def _layers(result) -> list:
             # (``ops.add``) are not layers the probe sees.
             if node.inputs and not node.speculative and not node.name.startswith("ops."):
                 layers.append((model.name, node.name, result.positions.span(node.call_site).line,
-                               _json_shape(node.output)))
+                               json_shape(node.output)))
     return layers
 
 

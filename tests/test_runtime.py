@@ -82,7 +82,7 @@ def _layers(result) -> list:
     (including a layer whose construction raises) nothing more of that model runs.  A speculative
     layer sits behind a condition shapelint could not decide: it may or may not run.
     """
-    from shapelint.cli import _json_shape
+    from shapelint.shapes.dims import json_shape
 
     layers = []
     for model in result.models:
@@ -91,7 +91,7 @@ def _layers(result) -> list:
                 break
             if node.inputs:
                 layers.append((model.name, node.name, result.positions.span(node.call_site).line,
-                               _json_shape(node.output), node.speculative))
+                               json_shape(node.output), node.speculative))
     return layers
 
 
@@ -174,10 +174,10 @@ def _ops_at(models: list, model: str) -> list:
 def test_shapes_json_is_what_was_checked(path: Path):
     """``shapes --format json`` shows exactly the layers (line, op, output) the runtime test compares."""
     from shapelint.api import lint_file
-    from shapelint.cli import _json_shape
+    from shapelint.shapes.dims import json_shape
 
     result = lint_file(str(path), want_models=True)
-    static = [(m.name, n.name, result.positions.span(n.call_site).line, _json_shape(n.output))
+    static = [(m.name, n.name, result.positions.span(n.call_site).line, json_shape(n.output))
               for m in result.models for n in m.nodes if n.inputs]
     shown = [(m["model"], layer["op"], layer["line"], layer["output_shape"])
              for m in _shapes_json(path) for layer in m["layers"]]

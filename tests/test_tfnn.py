@@ -211,7 +211,7 @@ def _analysis(path: Path):
 
 def _layers(result) -> list:
     """(model, op, line, output shape as in ``shapes --format json``) for every tf op shapelint recorded."""
-    from shapelint.cli import _json_shape
+    from shapelint.shapes.dims import json_shape
 
     layers = []
     for model in result.models:
@@ -221,7 +221,7 @@ def _layers(result) -> list:
             if node.speculative or any(p.fatal for p in node.problems) or not node.inputs:
                 continue
             layers.append((model.name, node.name, result.positions.span(node.call_site).line,
-                           _json_shape(node.output)))
+                           json_shape(node.output)))
     return layers
 
 

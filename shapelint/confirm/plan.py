@@ -25,12 +25,12 @@ def model_kind(model) -> str:
     return "class" if isinstance(model.site, cst.ClassDef) else "variable"
 
 
-def _dtype(model) -> str:
+def input_dtype(model) -> str:
     first = next((n for n in model.nodes if n.inputs), None)
     return "long" if first is not None and first.name in ("Embedding", "EmbeddingBag", "F.embedding") else "float"
 
 
-def _error_keys(result, settings: Settings) -> set:
+def error_keys(result, settings: Settings) -> set:
     return {(d.code, d.line, d.column) for d in result.diagnostics if d.severity == "error"}
 
 
@@ -86,7 +86,7 @@ def concrete_input(path: str, model, settings: Settings, wanted: set, original: 
         if any(d <= 0 for d in dims):
             continue
         again = lint_file(path, dataclasses.replace(settings, inputs={**settings.inputs, f"{path}:{model.name}": dims}))
-        keys = _error_keys(again, settings)
+        keys = error_keys(again, settings)
         if wanted <= keys and keys <= original:
             return dims, describe(size)
     return build(64), describe(64)
@@ -118,7 +118,7 @@ def ordinal(models: list, model) -> int:
     return sum(1 for m in earlier if m.name == model.name and m.input == model.input)
 
 
-def _lines(result, model) -> list:
+def model_lines(result, model) -> list:
     return [result.positions.span(node.call_site).line for node in model.nodes]
 
 
@@ -143,7 +143,7 @@ def plan(diagnostics, settings: Settings, on_framework=None):
                 decided[id(diag)] = (None, "notebooks are not run by --confirm")
             continue
         result = lint_file(path, settings, want_models=True)
-        original = _error_keys(result, settings)
+        original = error_keys(result, settings)
         span = result.positions.span if result.positions else None
         per_model: dict = {}
         for model in result.models:
@@ -164,8 +164,8 @@ def plan(diagnostics, settings: Settings, on_framework=None):
             wanted = {(d.code, d.line, d.column) for d, _ in found}
             shape, chosen = (None, "") if kind == "script" else concrete_input(path, model, settings, wanted, original)
             job = {"id": next_id, "path": os.path.abspath(path), "model": model.name, "kind": kind,
-                   "source": model.input_source, "input": shape, "chosen": chosen, "dtype": _dtype(model),
-                   "lines": _lines(result, model), "findings": sorted({index for _, index in found}),
+                   "source": model.input_source, "input": shape, "chosen": chosen, "dtype": input_dtype(model),
+                   "lines": model_lines(result, model), "findings": sorted({index for _, index in found}),
                    "ordinal": ordinal(result.models, model)}
             if kind != "script" and shape is None:
                 for diag, _ in found:

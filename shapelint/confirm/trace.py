@@ -8,9 +8,9 @@ import re
 
 from shapelint.api import Settings, lint_file
 from shapelint.confirm.plan import (
-    RUNNERS, UNSUPPORTED, _dtype, _error_keys, _lines, concrete_input, model_kind, ordinal, runner_for,
+    RUNNERS, UNSUPPORTED, input_dtype, error_keys, model_lines, concrete_input, model_kind, ordinal, runner_for,
 )
-from shapelint.shapes.dims import Expr
+from shapelint.shapes.dims import Expr, json_shape
 
 
 def _op_key(name: str) -> str:
@@ -73,11 +73,9 @@ def trace(path: str, settings: Settings | None = None, timeout: float = 30.0) ->
 
 def _static_models(path: str, settings: Settings, first_id: int):
     """The file's models as ``shapes --format json`` entries, and the runtime job for each."""
-    from shapelint.cli import _json_shape
-
     result = lint_file(path, settings, want_models=True)
-    original = _error_keys(result, settings)
-    sources = {model.name: (model.input_source, _json_shape(model.input)) for model in result.models}
+    original = error_keys(result, settings)
+    sources = {model.name: (model.input_source, json_shape(model.input)) for model in result.models}
     concrete: dict = {}
     for model in result.models:
         # Raw TensorFlow runs only as the module's own code calls it: nothing to concretize.
@@ -99,8 +97,8 @@ def _static_models(path: str, settings: Settings, first_id: int):
             if node.inputs:
                 where = span(node.call_site)
                 layers.append({"line": where.line, "column": where.column, "op": node.name,
-                               "input_shape": _json_shape(node.inputs[0]), "output_shape": _json_shape(node.output)})
-        source, declared = sources.get(model.name, (model.input_source, _json_shape(model.input)))
+                               "input_shape": json_shape(node.inputs[0]), "output_shape": json_shape(node.output)})
+        source, declared = sources.get(model.name, (model.input_source, json_shape(model.input)))
         entry = {"path": path, "model": model.name, "framework": model.framework, "input": declared,
                  "input_source": source, "layers": layers, "runtime": None}
         job = None
@@ -119,7 +117,7 @@ def _static_models(path: str, settings: Settings, first_id: int):
                 shape = [None if not isinstance(d, int) else d for d in model.input]
             job = {"id": number, "path": os.path.abspath(path), "model": model.name, "kind": kind,
                    "source": model.input_source, "input": shape, "chosen": concrete.get(model.name, (None, ""))[1],
-                   "dtype": _dtype(model), "lines": _lines(result, model), "findings": [],
+                   "dtype": input_dtype(model), "lines": model_lines(result, model), "findings": [],
                    "ordinal": ordinal(result.models, model),
                    "framework": runner_for(model, result.models)}
         entries.append((entry, job))

@@ -132,6 +132,40 @@ class PyMethod:
         self.name = name
 
 
+class ExternalCall:
+    """A callable a frontend supplies (a container's ``append``, a tensor's ``get_shape``):
+    ``run(args, kwargs, node)`` gives the call's value.  ``args`` / ``kwargs`` may be UNKNOWN."""
+
+    __slots__ = ("run",)
+
+    def __init__(self, run):
+        self.run = run
+
+
+class StatefulValue:
+    """The protocol of a framework value whose state a branch may change (a ``Sequential`` being
+    filled, a layer pinned by its first call).  The interpreter saves the state before a
+    speculative branch mutates it, restores it afterwards, and merges or forgets what the
+    branches did; plain instances, lists and dicts follow the same protocol inside the
+    interpreter.  A frontend value that the program mutates subclasses this and calls
+    ``Interpreter.record(value)`` before each mutation."""
+
+    def snapshot(self):
+        """The value's state, as a copy a later mutation does not change."""
+        raise NotImplementedError
+
+    def restore(self, state) -> None:
+        raise NotImplementedError
+
+    def merge_states(self, left, right):
+        """The state after one of two paths ran, which left the states ``left`` and ``right``."""
+        raise NotImplementedError
+
+    def forget_state(self, state):
+        """``state`` with whatever an unknown number of loop iterations may have changed forgotten."""
+        raise NotImplementedError
+
+
 class Builtin:
     def __init__(self, name: str, receiver=None):
         self.name = name
@@ -173,7 +207,7 @@ class Interpreter:
         self.speculative = 0
         self.journal: list[dict] | None = None
         self.opaque: set = set()
-        self._keep: list = []  # keeps opaque objects alive so their ids stay unique
+        self.kept: list = []  # objects known by id (opaque, tainted, modelled): kept alive so ids stay unique
         self.classes: list[UserClass] = []
         self.call_stack: list = []
         self._jumps: dict = {}  # id(For node) -> whether its body breaks/continues (a tree walk)
@@ -181,7 +215,7 @@ class Interpreter:
 
     # ----- speculation and mutation journal -------------------------------------------------
 
-    def _record(self, obj):
+    def record(self, obj):
         """Before mutating ``obj`` inside speculation, save its state once per journal level."""
         if self.journal is None:
             return
@@ -194,7 +228,7 @@ class Interpreter:
             level[id(obj)] = (obj, list(obj))
         elif isinstance(obj, dict):
             level[id(obj)] = (obj, dict(obj))
-        elif hasattr(obj, "snapshot"):
+        elif isinstance(obj, StatefulValue):
             level[id(obj)] = (obj, obj.snapshot())
 
     @staticmethod
@@ -219,9 +253,13 @@ class Interpreter:
         else:
             obj.restore(state)
 
+    def keep(self, obj):
+        """Keep ``obj`` alive for the run, so that its ``id`` names it alone."""
+        self.kept.append(obj)
+
     def make_opaque(self, obj):
         self.opaque.add(id(obj))
-        self._keep.append(obj)
+        self.kept.append(obj)
 
     def run_speculative(self, body, frame: Frame):
         """Run ``body`` with findings suppressed; return (locals after, mutated objects, returned)."""
@@ -301,7 +339,7 @@ class Interpreter:
             for key, (obj, before, after) in mutated.items():
                 touched.setdefault(key, (obj, before, []))[2].append(after)
         for key, (obj, before, afters) in touched.items():
-            self._record(obj)
+            self.record(obj)
             states = afters + [before] * (len(live) - len(afters))
             state = states[0]
             for other in states[1:]:
@@ -315,7 +353,7 @@ class Interpreter:
             if name not in frame.locals or frame.locals[name] is not value:
                 frame.locals[name] = self.hooks.forget(value)
         for obj, before, after_state in mutated.values():
-            self._record(obj)
+            self.record(obj)
             if isinstance(obj, Instance):
                 for key in set(after_state) | set(before):
                     if before.get(key, UNKNOWN) is not after_state.get(key, UNKNOWN):
@@ -433,10 +471,10 @@ class Interpreter:
             op_type = type(small.operator).__name__.replace("Assign", "")
             if isinstance(current, list) and op_type == "Add":
                 if isinstance(value, (list, tuple)):
-                    self._record(current)
+                    self.record(current)
                     current.extend(value)
                     return
-                self._record(current)
+                self.record(current)
                 self.make_opaque(current)
                 return
             if isinstance(current, Tensor):
@@ -525,11 +563,11 @@ class Interpreter:
         if isinstance(target, cst.Name):
             scope = frame.declared.get(target.value)
             if scope == "global" and frame.locals is not self.active_globals:
-                self._record(self.active_globals)
+                self.record(self.active_globals)
                 self.active_globals[target.value] = value
             elif scope == "nonlocal" and frame.func is not None \
                     and (owner := next((s for s in frame.func.scopes() if target.value in s), None)) is not None:
-                self._record(owner)
+                self.record(owner)
                 owner[target.value] = value
             elif scope == "nonlocal":
                 frame.locals[target.value] = UNKNOWN  # an enclosing scope we do not track
@@ -559,15 +597,15 @@ class Interpreter:
             if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
                 key = self.eval(target.slice[0].slice.value, frame)
                 if isinstance(owner, dict) and literals.is_plain(key) and not isinstance(key, (list, dict)):
-                    self._record(owner)
+                    self.record(owner)
                     owner[key] = value
                     return
                 if isinstance(owner, list) and isinstance(key, int) and -len(owner) <= key < len(owner):
-                    self._record(owner)
+                    self.record(owner)
                     owner[key] = value
                     return
             if isinstance(owner, (list, dict)):
-                self._record(owner)
+                self.record(owner)
                 self.make_opaque(owner)
             else:
                 self.hooks.set_item(owner, key, value)
@@ -576,7 +614,7 @@ class Interpreter:
 
     def set_attr(self, owner, name, value):
         if isinstance(owner, Instance):
-            self._record(owner)
+            self.record(owner)
             owner.attrs[name] = value
             self.hooks.attribute_set(owner, name, value)
         elif isinstance(owner, UserClass):
@@ -974,7 +1012,7 @@ class Interpreter:
         values = (args if isinstance(args, list) else []) + (list(kwargs.values()) if isinstance(kwargs, dict) else [])
         for value in values:
             if isinstance(value, (list, dict)):
-                self._record(value)
+                self.record(value)
                 self.make_opaque(value)
             elif isinstance(value, Instance):
                 self.taint(value)
@@ -982,7 +1020,7 @@ class Interpreter:
     def taint(self, instance):
         """``instance`` may have attributes set under names the analysis does not know."""
         self.tainted.add(id(instance))
-        self._keep.append(instance)
+        self.kept.append(instance)
 
     def has_attr(self, instance: Instance, name: str):
         """True / False when certain, None otherwise."""
@@ -994,8 +1032,7 @@ class Interpreter:
         if id(instance) in self.tainted or any(instance.cls.lookup(hook) is not None
                                                for hook in ("__getattr__", "__getattribute__", "__setattr__")):
             return None
-        lacks = getattr(self.hooks, "certainly_lacks", None)
-        return False if lacks is not None and lacks(instance, name) else None
+        return False if self.hooks.certainly_lacks(instance, name) else None
 
     def call(self, func, args, kwargs, node, frame=None):
         if isinstance(func, Function):
@@ -1035,6 +1072,8 @@ class Interpreter:
             if args is UNKNOWN or func.kwargs is UNKNOWN or kwargs is UNKNOWN:
                 return UNKNOWN
             return self.call(func.func, list(func.args) + args, {**func.kwargs, **kwargs}, node, frame)
+        if isinstance(func, ExternalCall):
+            return func.run(args, kwargs, node)
         return self.hooks.call(func, args, kwargs, node)
 
     def instantiate(self, cls: UserClass, args, kwargs, node):
@@ -1257,12 +1296,12 @@ class Interpreter:
         receiver, name = method.receiver, method.name
         if args is UNKNOWN or kwargs is UNKNOWN:
             if isinstance(receiver, (list, dict)):
-                self._record(receiver)
+                self.record(receiver)
                 self.make_opaque(receiver)
             return UNKNOWN
         if isinstance(receiver, list):
             if name in ("append", "extend", "insert", "pop", "remove", "clear", "reverse", "sort"):
-                self._record(receiver)
+                self.record(receiver)
             if name == "append" and len(args) == 1:
                 receiver.append(args[0])
                 return None
@@ -1300,20 +1339,20 @@ class Interpreter:
             if name in ("items", "keys", "values") and id(receiver) not in self.opaque:
                 return list(getattr(receiver, name)())
             if name == "update" and len(args) == 1 and isinstance(args[0], dict):
-                self._record(receiver)
+                self.record(receiver)
                 receiver.update(args[0])
                 receiver.update(kwargs)
                 return None
             if name in ("pop", "setdefault") and 1 <= len(args) <= 2 and not kwargs \
                     and literals.is_plain(args[0]) and id(receiver) not in self.opaque:
-                self._record(receiver)
+                self.record(receiver)
                 try:
                     return getattr(receiver, name)(*args)
                 except (KeyError, TypeError):
                     self.make_opaque(receiver)
                     return UNKNOWN
             if name in ("setdefault", "update", "pop", "clear", "popitem"):
-                self._record(receiver)
+                self.record(receiver)
                 self.make_opaque(receiver)
             if name == "copy":
                 return dict(receiver)

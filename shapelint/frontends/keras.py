@@ -24,9 +24,12 @@ import re
 
 import libcst as cst
 
-from shapelint.frontends.base import FrameworkHooks, declared_none_names, input_comment, statement_of
-from shapelint.frontends.interp import BudgetExceeded, Function, Instance, Interpreter, ModuleRef, UserClass
+from shapelint.frontends.base import FrameworkHooks, declared_none_names, statement_of
+from shapelint.frontends.interp import (
+    BudgetExceeded, ExternalCall, Function, Instance, ModuleRef, StatefulValue, UserClass,
+)
 from shapelint.ir import UNKNOWN, Model, Node, Problem, Tensor
+from shapelint.parse import dotted_name
 from shapelint.shapes import dims
 from shapelint.shapes import keras_ops as ops
 from shapelint.shapes.ops import OpSpec, bind_params
@@ -144,7 +147,7 @@ def keras_kind(qualname: str) -> str | None:
     return None
 
 
-class KerasLayer:
+class KerasLayer(StatefulValue):
     """A constructed Keras layer; ``pinned`` holds what its first call fixed."""
 
     def __init__(self, op: OpSpec, params: dict, site, input_shape=None, broken: bool = False):
@@ -202,7 +205,7 @@ class FunctionalModel:
         return Tensor(None, framework=FRAMEWORK)
 
 
-class SequentialValue:
+class SequentialValue(StatefulValue):
     """A ``Sequential`` stack; once its input is known every added layer is applied at once."""
 
     def __init__(self, site, model: Model):
@@ -240,11 +243,6 @@ class SequentialValue:
         return (list(state[0]), Tensor(None, framework=FRAMEWORK) if state[1] is not None else None, True)
 
 
-class ExternalCall:
-    def __init__(self, func):
-        self.func = func
-
-
 def _as_dim(value):
     if isinstance(value, bool):
         return None
@@ -273,12 +271,8 @@ class KerasFrontend(FrameworkHooks):
     framework = FRAMEWORK
 
     def __init__(self, module: cst.Module, inputs: dict | None = None, text: str | None = None):
-        self.module = module
+        super().__init__(module, inputs)
         self.text = text  # the file's source: the module may have been parsed from a pruned copy
-        self.inputs = inputs or {}
-        self.interp = Interpreter(module, self)
-        self.current: Model | None = None
-        self.models: list[Model] = []
         self.sequentials: list = []
         self.modelled_classes: set = set()
         self.in_user_call = 0
@@ -313,7 +307,7 @@ class KerasFrontend(FrameworkHooks):
             if seq.output is None and not seq.opaque and not speculative and seq.layers:
                 self._analyse_sequential(seq)
         for cls in classes:
-            declared = self._declared_input(cls.name, cls.node)[0] is not None
+            declared = self.declared_input(cls.name, cls.node)[0] is not None
             if id(cls) not in self.modelled_classes and (cls.name not in called or declared):
                 self._analyse_class(cls)
         self.current = None
@@ -343,37 +337,23 @@ class KerasFrontend(FrameworkHooks):
         return None
 
     def _run_model(self, model: Model, body, keep: bool = False):
-        saved = self.current
-        self.current = model
-        try:
-            body()
-        except BudgetExceeded:
-            pass
-        finally:
-            self.current = saved
+        self.run_model(model, body)
         if keep and model.nodes:
             self.models.append(model)
 
-    def _declared_input(self, name, node):
-        shape = self.inputs.get(name, self.inputs.get("*"))
-        if shape is not None:
-            return tuple(shape), "configuration"
-        comment = input_comment(node)
-        if comment is not None:
-            return comment, "comment"
-        return None, None
-
     def _analyse_sequential(self, seq: SequentialValue):
-        shape, source = self._declared_input(seq.model.name, statement_of(self.module, seq.site))
+        shape, source = self.declared_input(seq.model.name, statement_of(self.module, seq.site))
         if shape is None:
-            shape, source = _symbolic_input(seq.layers[0]), "symbolic"
+            first = seq.layers[0]
+            usable = isinstance(first, KerasLayer) and not first.broken
+            shape, source = self.symbolic_input((first.op, first.params, []) if usable else None), "symbolic"
         if shape is None:
             return
         seq.model.input, seq.model.input_source = shape, source
         self._run_model(seq.model, lambda: self._replay(seq, Tensor(shape, framework=FRAMEWORK)))
 
     def _analyse_class(self, cls: UserClass):
-        shape, source = self._declared_input(cls.name, cls.node)
+        shape, source = self.declared_input(cls.name, cls.node)
         model = Model(cls.name, FRAMEWORK, cls.node, input=shape, input_source=source or "symbolic")
 
         def body():
@@ -393,21 +373,6 @@ class KerasFrontend(FrameworkHooks):
         return False
 
     # ----- graph recording ------------------------------------------------------------------
-
-    def apply(self, op: OpSpec, params: dict, tensors: list, call_site, def_site) -> Tensor:
-        shapes = [t.shape for t in tensors]
-        node = Node(op, params, shapes, [t.producer for t in tensors], call_site, def_site,
-                    speculative=self.interp.speculative > 0, anchor=self.interp.anchor)
-        node.problems = op.check(params, shapes)
-        node.output = None if any(p.fatal for p in node.problems) else op.infer(params, shapes)
-        if self.current is not None:
-            self.current.nodes.append(node)
-        return Tensor(node.output, node, framework=FRAMEWORK)
-
-    def record_problem(self, op: OpSpec, params: dict, problem: Problem, site):
-        if self.current is not None:
-            self.current.nodes.append(Node(op, params, [], [], site, site, problems=[problem],
-                                           speculative=self.interp.speculative > 0, anchor=self.interp.anchor))
 
     def construct(self, name: str, args, kwargs, node):
         if name in ("Bidirectional", "TimeDistributed"):
@@ -431,11 +396,11 @@ class KerasFrontend(FrameworkHooks):
             elif "input_dim" in kwargs:
                 input_shape = _shape_value(kwargs["input_dim"])
         if name in KERAS1_KERNEL_ARGS and _keras1_kernel_args(name, args, kwargs):
-            self.record_problem(op, params, Problem("keras1_positional", {
-                "layer": name, "filters": args[0], "kernel": args[1], "third": args[2]}, fatal=False), node)
+            self.record_problems(op, params, [Problem("keras1_positional", {
+                "layer": name, "filters": args[0], "kernel": args[1], "third": args[2]}, fatal=False)], node)
         problems = op.check_params(params)
         for problem in problems:
-            self.record_problem(op, params, problem, node)
+            self.record_problems(op, params, [problem], node)
         return KerasLayer(op, params, node, input_shape, broken or any(p.fatal for p in problems))
 
     def construct_wrapper(self, name, args, kwargs, node):
@@ -480,7 +445,7 @@ class KerasFrontend(FrameworkHooks):
                 value = shape[axis]
         if key is None or key in layer.pinned:
             return
-        self.interp._record(layer)
+        self.interp.record(layer)
         layer.pinned[key] = value if isinstance(value, int) else None
 
     # ----- calls ------------------------------------------------------------------------------
@@ -497,8 +462,6 @@ class KerasFrontend(FrameworkHooks):
             return self._call_sequential(func, tensor)
         if isinstance(func, Instance):
             return self.call_instance(func, args, kwargs, node)
-        if isinstance(func, ExternalCall):
-            return func.func(args, kwargs, node)
         if isinstance(func, FunctionalModel):
             tensor = args[0] if isinstance(args, list) and len(args) == 1 else None
             spec, output = func.single()
@@ -715,7 +678,7 @@ class KerasFrontend(FrameworkHooks):
         return seq
 
     def sequential_add(self, seq: SequentialValue, item):
-        self.interp._record(seq)
+        self.interp.record(seq)
         if not seq.layers and isinstance(item, (Tensor, InputLayerValue)) and seq.model.input_source == "configuration":
             seq.layers.append(item)  # the configured input replaces the file's
             return
@@ -757,7 +720,7 @@ class KerasFrontend(FrameworkHooks):
         """Run the whole stack on ``x`` (a build or a call of a stack whose input was not known)."""
         if seq.opaque:
             return Tensor(None, framework=FRAMEWORK)
-        self.interp._record(seq)
+        self.interp.record(seq)
         for item in seq.layers:
             if isinstance(item, (Tensor, InputLayerValue)) and item is seq.layers[0]:
                 continue
@@ -798,7 +761,7 @@ class KerasFrontend(FrameworkHooks):
             cls = instance.cls
             if id(cls) not in self.modelled_classes:
                 self.modelled_classes.add(id(cls))
-                shape, source = self._declared_input(cls.name, cls.node)
+                shape, source = self.declared_input(cls.name, cls.node)
                 if shape is not None:
                     tensor = Tensor(shape, framework=FRAMEWORK)
                     args = [tensor] + list(args[1:])
@@ -898,8 +861,8 @@ class KerasFrontend(FrameworkHooks):
             if fatal:
                 if self.current is not None:
                     self.current.nodes.append(Node(layer.op, params, inputs, list(layer.sources), node, node,
-                                                   problems=fatal[:1], speculative=self.interp.speculative > 0, anchor=self.interp.anchor,
-                                                   fed_from=layer))
+                                                   problems=fatal[:1], speculative=self.interp.speculative > 0,
+                                                   anchor=self.interp.anchor, fed_from=layer))
                 return None
         return None
 
@@ -921,7 +884,7 @@ class KerasFrontend(FrameworkHooks):
         return None
 
     def _opaque(self, seq):
-        self.interp._record(seq)
+        self.interp.record(seq)
         seq.opaque = True
         return None
 
@@ -1094,7 +1057,6 @@ def _module_assignments(module: cst.Module) -> dict:
 
 def _star_imports(module: cst.Module) -> dict:
     """``from keras.layers import *`` binds every layer name Keras exports there."""
-    from shapelint.parse import _dotted
 
     bound = {}
     for stmt in module.body:
@@ -1104,7 +1066,7 @@ def _star_imports(module: cst.Module) -> dict:
             if not isinstance(small, cst.ImportFrom) or not isinstance(small.names, cst.ImportStar) \
                     or small.relative or small.module is None:
                 continue
-            qual = _dotted(small.module)
+            qual = dotted_name(small.module)
             path = keras_path(qual) if qual else None
             if path is None:
                 continue
@@ -1129,20 +1091,6 @@ def _has_tensor(args, kwargs) -> bool:
         if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
             return True
     return False
-
-
-def _symbolic_input(first) -> tuple | None:
-    """Without a declared input: the rank and channel layout the first layer implies, sizes as symbols."""
-    if not isinstance(first, KerasLayer) or first.broken:
-        return None
-    op, params = first.op, first.params
-    spatial = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-    n = getattr(op, "rank", None)
-    if isinstance(op, (ops.Conv, ops.Pool)) and n in spatial and params.get("data_format") in (ops.LAST, ops.FIRST):
-        sizes = tuple(dims.symbol(s) for s in spatial[n])
-        channels = dims.symbol("C")
-        return (None,) + sizes + (channels,) if params["data_format"] == ops.LAST else (None, channels) + sizes
-    return None
 
 
 _CALL = re.compile(r"(\bdef\s+|\bclass\s+)?\b([A-Za-z_]\w*)\s*\(")

@@ -17,11 +17,11 @@ from __future__ import annotations
 import libcst as cst
 
 from shapelint.frontends.base import FrameworkHooks, declared_none_names, input_comment
-from shapelint.frontends.interp import BudgetExceeded, Function, Instance, Interpreter, ModuleRef
+from shapelint.frontends.interp import BudgetExceeded, ExternalCall, Function, Instance, Interpreter, ModuleRef
 from shapelint.ir import UNKNOWN, Model, Node, Tensor
 from shapelint.shapes import dims
 from shapelint.shapes import tfnn_ops as ops
-from shapelint.shapes.torch_ops import Concat, Elementwise
+from shapelint.shapes.common import Concat, Elementwise
 
 FRAMEWORK = "tf"
 
@@ -131,13 +131,6 @@ class ShapeValue:
         self.shape = shape
 
 
-class BoundCall:
-    """A method of a tensor or shape value (``x.get_shape``), run as ``run(args, kwargs, node)``."""
-
-    def __init__(self, run):
-        self.run = run
-
-
 def _dim_value(d):
     """A dim as the program sees it: a known int or a symbol; anything unknown stays UNKNOWN.
 
@@ -158,20 +151,28 @@ def _bind(names: tuple, args: list, kwargs: dict) -> dict:
     return params
 
 
+class TfInterpreter(Interpreter):
+    """The shared interpreter, told which functions run and where a model-level call starts."""
+
+    def call_function(self, func: Function, args, kwargs, node):
+        hooks = self.hooks
+        hooks.called.add(id(func.node))
+        if func.owner is None and hooks.starts_model(args, kwargs):
+            parent = super()
+            return hooks.run_function_model(func, args, kwargs, node,
+                                            lambda a, k: parent.call_function(func, a, k, node))
+        return super().call_function(func, args, kwargs, node)
+
+
 class TfNNFrontend(FrameworkHooks):
     framework = FRAMEWORK
+    interpreter_class = TfInterpreter
 
     def __init__(self, module: cst.Module, inputs: dict | None = None):
-        self.module = module
-        self.inputs = inputs or {}
-        self.interp = _TfInterpreter(module, self)
-        self.current: Model | None = None
-        self.models: list[Model] = []
         self.called: set = set()
         self.modelled: set = set()  # (function or class node, argument shapes) already made a model
-        self.probe: Tensor | None = None
-        self.first_consumer = None
         self.declared_count = 0
+        super().__init__(module, inputs)
 
     # ----- models -------------------------------------------------------------------------------
 
@@ -193,17 +194,7 @@ class TfNNFrontend(FrameworkHooks):
             self.models.insert(0, script)
         return [m for m in self.models if m.nodes]
 
-    def _run_in(self, model: Model, body):
-        saved = self.current
-        self.current = model
-        try:
-            return body()
-        except BudgetExceeded:
-            return UNKNOWN
-        finally:
-            self.current = saved
-
-    def declared_input(self, func) -> tuple:
+    def declared_function_input(self, func) -> tuple:
         """(shape, source) from the configuration or a ``# shapelint: input=(None, 32, 32, 1)`` comment."""
         declared = self.inputs.get(func.name, self.inputs.get("*"))
         if declared is not None:
@@ -220,7 +211,7 @@ class TfNNFrontend(FrameworkHooks):
     def run_function_model(self, func, args, kwargs, node, call):
         """Run ``call(args, kwargs)`` recording into a model named after ``func`` (a function or class)."""
         tensor = next((a for a in list(args) + list(kwargs.values()) if isinstance(a, Tensor)), None)
-        declared, source = self.declared_input(func)
+        declared, source = self.declared_function_input(func)
         source = source or "call in file"
         if declared is not None and isinstance(args, list) and args and args[0] is tensor:
             tensor = Tensor(declared, framework=FRAMEWORK)
@@ -231,7 +222,7 @@ class TfNNFrontend(FrameworkHooks):
         if key not in self.modelled:
             self.modelled.add(key)
             self.models.append(model)
-        return self._run_in(model, lambda: call(args, kwargs))
+        return self.run_model(model, lambda: call(args, kwargs))
 
     def analyse_uncalled(self, func: Function):
         params = func.node.params
@@ -240,42 +231,26 @@ class TfNNFrontend(FrameworkHooks):
         if not positional:
             # ``def main():`` started by ``tf.app.run()``: the graph it builds is fully literal.
             model = Model(func.name, FRAMEWORK, func.node, input_source="script")
-            self._run_in(model, lambda: self.interp.call_function(func, [], {}, func.node))
+            self.run_model(model, lambda: self.interp.call_function(func, [], {}, func.node))
             model.input = _first_input(model)
             self.models.append(model)
             return
-        shape, source = self.declared_input(func)
+        shape, source = self.declared_function_input(func)
         if shape is None:
-            probe = Model(func.name, FRAMEWORK, func.node)
-            self.probe, self.first_consumer = Tensor(None, framework=FRAMEWORK), None
-            self._run_in(probe, lambda: self.interp.call_function(func, [self.probe], {}, func.node))
-            shape, source = _symbolic_input(self.first_consumer), "symbolic"
-            self.probe = None
+            shape = self.discover_input(func.name, func.node,
+                                        lambda probe: self.interp.call_function(func, [probe], {}, func.node))
+            source = "symbolic"
             self.interp.steps = 0
         model = Model(func.name, FRAMEWORK, func.node, input=shape, input_source=source)
         tensor = Tensor(shape, framework=FRAMEWORK)
-        self._run_in(model, lambda: self.interp.call_function(func, [tensor], {}, func.node))
+        self.run_model(model, lambda: self.interp.call_function(func, [tensor], {}, func.node))
         self.models.append(model)
 
     # ----- graph recording ------------------------------------------------------------------------
 
-    def apply(self, op, params: dict, tensors: list, node) -> Tensor:
-        shapes = [t.shape for t in tensors]
-        if self.probe is not None and self.first_consumer is None and tensors and tensors[0] is self.probe:
-            self.first_consumer = (op, params, shapes)
-        record = Node(op, params, shapes, [t.producer for t in tensors], node, node,
-                      speculative=self.interp.speculative > 0, anchor=self.interp.anchor)
-        record.problems = op.check(params, shapes)
-        record.output = None if any(p.fatal for p in record.problems) else op.infer(params, shapes)
-        if self.current is not None:
-            self.current.nodes.append(record)
-        return Tensor(record.output, record, framework=FRAMEWORK)
-
     # ----- calls ----------------------------------------------------------------------------------
 
     def call(self, func, args, kwargs, node):
-        if isinstance(func, BoundCall):
-            return func.run(args, kwargs, node)
         if args is UNKNOWN or kwargs is UNKNOWN:
             return UNKNOWN
         if isinstance(func, ModuleRef):
@@ -472,20 +447,20 @@ class TfNNFrontend(FrameworkHooks):
             if name == "shape":
                 return ShapeValue(owner.shape) if owner.shape is not None else UNKNOWN
             if name == "get_shape":
-                return BoundCall(lambda a, k, n: ShapeValue(owner.shape) if owner.shape is not None else UNKNOWN)
+                return ExternalCall(lambda a, k, n: ShapeValue(owner.shape) if owner.shape is not None else UNKNOWN)
             if name == "ndim":
                 return len(owner.shape) if owner.shape is not None else UNKNOWN
             return UNKNOWN
         if isinstance(owner, ShapeValue):
             shape = owner.shape
             if name == "as_list":
-                return BoundCall(lambda a, k, n: [_dim_value(d) for d in shape])
+                return ExternalCall(lambda a, k, n: [_dim_value(d) for d in shape])
             if name in ("ndims", "rank"):
                 return len(shape)
             if name == "dims":
                 return [_dim_value(d) for d in shape]
             if name == "num_elements":
-                return BoundCall(lambda a, k, n: _product([_dim_value(d) for d in shape]))
+                return ExternalCall(lambda a, k, n: _product([_dim_value(d) for d in shape]))
             return UNKNOWN
         return UNKNOWN
 
@@ -544,19 +519,6 @@ class TfNNFrontend(FrameworkHooks):
         return Tensor(None, framework=FRAMEWORK) if isinstance(value, Tensor) else UNKNOWN
 
 
-class _TfInterpreter(Interpreter):
-    """The shared interpreter, told which functions run and where a model-level call starts."""
-
-    def call_function(self, func: Function, args, kwargs, node):
-        hooks = self.hooks
-        hooks.called.add(id(func.node))
-        if func.owner is None and hooks.starts_model(args, kwargs):
-            parent = super()
-            return hooks.run_function_model(func, args, kwargs, node,
-                                            lambda a, k: parent.call_function(func, a, k, node))
-        return super().call_function(func, args, kwargs, node)
-
-
 def _plain_shape(value):
     """A ``TensorShape`` passed where a shape is expected, as the list of its dims."""
     if isinstance(value, ShapeValue):
@@ -602,25 +564,6 @@ def _first_input(model: Model):
         if node.inputs and node.sources and node.inputs[0] is not None and (
                 node.sources[0] is None or isinstance(node.sources[0].op, ops.Source)):
             return node.inputs[0]
-    return None
-
-
-def _symbolic_input(first) -> tuple | None:
-    """Batch unknown, spatial dims as symbols, depth from the first filter that consumes the input."""
-    if first is None:
-        return None
-    op, params, shapes = first
-    height, width = dims.symbol("H"), dims.symbol("W")
-    data_format = params.get("data_format") or "NHWC"
-    if isinstance(op, (ops.Conv2D, ops.Pool)) and data_format in ops.DATA_FORMATS:
-        depth = dims.symbol("C")
-        if isinstance(op, ops.Conv2D) and len(shapes) > 1 and shapes[1] is not None and len(shapes[1]) == 4:
-            if isinstance(shapes[1][2], int):
-                depth = shapes[1][2]
-        return (None, depth, height, width) if data_format == "NCHW" else (None, height, width, depth)
-    if isinstance(op, ops.MatMul) and len(shapes) > 1 and shapes[1] is not None and len(shapes[1]) == 2 \
-            and not params.get("transpose_a") and not params.get("transpose_b") and isinstance(shapes[1][0], int):
-        return (None, shapes[1][0])
     return None
 
 

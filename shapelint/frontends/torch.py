@@ -10,13 +10,14 @@ from __future__ import annotations
 import libcst as cst
 
 from shapelint.frontends import names
-from shapelint.frontends.base import input_comment, statement_of
+from shapelint.frontends.base import SPATIAL_SYMBOLS, FrameworkHooks, statement_of
 from shapelint.frontends.interp import (
-    BudgetExceeded, Function, Instance, Interpreter, ModuleRef, SuperProxy, UserClass,
+    BudgetExceeded, ExternalCall, Function, Instance, ModuleRef, StatefulValue, SuperProxy, UserClass,
 )
-from shapelint.ir import UNKNOWN, Model, Node, Tensor
+from shapelint.ir import UNKNOWN, Model, Tensor
 from shapelint.shapes import dims
 from shapelint.shapes import torch_ops as ops
+from shapelint.shapes.common import Concat, Elementwise, InplaceElementwise
 from shapelint.shapes.ops import REQUIRED, OpSpec, bind_params
 
 LAYERS: dict[str, OpSpec] = {}
@@ -102,7 +103,7 @@ class LayerValue:
         self.site = site
 
 
-class Container:
+class Container(StatefulValue):
     """nn.Sequential / nn.ModuleList / nn.ModuleDict: ordered children."""
 
     def __init__(self, kind: str, items: dict, site):
@@ -161,19 +162,14 @@ def _shape_from_args(args, kwargs):
     return tuple(size)
 
 
-class TorchFrontend:
+class TorchFrontend(FrameworkHooks):
     framework = "torch"
+    symbolic_batch = dims.symbol("N")
 
     def __init__(self, module: cst.Module, inputs: dict | None = None):
-        self.module = module
-        self.inputs = inputs or {}  # model name -> shape from config or the command line
-        self.interp = Interpreter(module, self)
-        self.current: Model | None = None
-        self.models: list[Model] = []
+        super().__init__(module, inputs)
         self.modelled_classes: set = set()
         self.modelled_calls: set = set()  # (id(instance), input shape) of script-level model calls
-        self.input_tensor: Tensor | None = None
-        self.first_consumer = None
         self.in_user_call = 0
         self.components: set = set()  # ids of classes instantiated inside another class's methods
 
@@ -214,46 +210,18 @@ class TorchFrontend:
                 return True
         return False
 
-    def _declared_input(self, name: str, node):
-        shape = self.inputs.get(name, self.inputs.get("*"))
-        if shape is not None:
-            return tuple(shape), "configuration"
-        comment = input_comment(node)
-        if comment is not None:
-            return comment, "comment"
-        return None, None
-
-    def _run_model(self, model: Model, body) -> None:
-        saved = self.current
-        self.current = model
-        try:
-            body()
-        except BudgetExceeded:
-            pass
-        finally:
-            self.current = saved
-
-    def _discover_input(self, name, site, call) -> tuple:
-        """Run once on an input of unknown shape to find which layer first consumes it."""
-        probe = Model(name, "torch", site)
-        self.first_consumer = None
-        self.input_tensor = Tensor(None)
-        self._run_model(probe, lambda: call(self.input_tensor))
-        first, self.input_tensor = self.first_consumer, None
-        return _symbolic_input(first)
-
     def analyse_class(self, cls: UserClass):
-        shape, source = self._declared_input(cls.name, cls.node)
+        shape, source = self.declared_input(cls.name, cls.node)
 
         def call(tensor):
             instance = self.interp.instantiate(cls, [], {}, cls.node)
             self.call_module(instance, [tensor], {}, cls.node)
 
         if shape is None:
-            shape = self._discover_input(cls.name, cls.node, call)
+            shape = self.discover_input(cls.name, cls.node, call)
             source = "symbolic"
         model = Model(cls.name, "torch", cls.node, input=shape, input_source=source)
-        self._run_model(model, lambda: call(Tensor(shape)))
+        self.run_model(model, lambda: call(Tensor(shape)))
         self.models.append(model)
         return model
 
@@ -269,8 +237,8 @@ class TorchFrontend:
         classes = [c for c in self.interp.classes if c.node is model.site]
         if len(classes) != 1:
             return
-        spatial = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(len(shape) - 2)
-        if spatial is None:
+        spatial = SPATIAL_SYMBOLS.get(len(shape) - 2)
+        if not spatial:
             return
         twin = Model(model.name, "torch", model.site, input_source="symbolic",
                      input=(dims.symbol("N"), shape[1]) + tuple(dims.symbol(s) for s in spatial))
@@ -279,7 +247,7 @@ class TorchFrontend:
             instance = self.interp.instantiate(classes[0], [], {}, classes[0].node)
             self.call_module(instance, [Tensor(twin.input)], {}, classes[0].node)
 
-        self._run_model(twin, call)
+        self.run_model(twin, call)
         solution = solve(twin)
         if solution is None or any(v is None for v in solution.accepted.values()):
             return
@@ -303,13 +271,13 @@ class TorchFrontend:
                 continue
             probe = Model(name, "torch", func.node)
             built = []
-            self._run_model(probe, lambda: built.append(self.interp.call_function(func, [], {}, func.node)))
+            self.run_model(probe, lambda: built.append(self.interp.call_function(func, [], {}, func.node)))
             value = built[0] if built else None
             if not (isinstance(value, Instance) and self.is_module_class(value.cls)) \
                     or id(value.cls) in self.modelled_classes:
                 continue  # not a model, or one the file already runs on a real input
             done += 1
-            shape, source = self._declared_input(name, func.node)
+            shape, source = self.declared_input(name, func.node)
 
             def call(tensor, func=func):
                 instance = self.interp.call_function(func, [], {}, func.node)
@@ -317,48 +285,31 @@ class TorchFrontend:
                     self.call_module(instance, [tensor], {}, func.node)
 
             if shape is None:
-                shape = self._discover_input(name, func.node, call)
+                shape = self.discover_input(name, func.node, call)
                 source = "symbolic"
             model = Model(name, "torch", func.node, input=shape, input_source=source)
-            self._run_model(model, lambda: call(Tensor(shape)))
+            self.run_model(model, lambda: call(Tensor(shape)))
             self.models.append(model)
 
     def analyse_sequential(self, name: str, container: Container):
         site = container.site
-        shape, source = self._declared_input(name, statement_of(self.module, site))
+        shape, source = self.declared_input(name, statement_of(self.module, site))
 
         def call(tensor):
             self.call_container(container, tensor, site)
 
         if shape is None:
-            shape = self._discover_input(name, site, call)
+            shape = self.discover_input(name, site, call)
             source = "symbolic"
         model = Model(name, "torch", site, input=shape, input_source=source)
-        self._run_model(model, lambda: call(Tensor(shape)))
+        self.run_model(model, lambda: call(Tensor(shape)))
         self.models.append(model)
 
     # ----- graph recording ------------------------------------------------------------------
 
-    def apply(self, op: OpSpec, params: dict, tensors: list, call_site, def_site) -> Tensor:
-        shapes = [t.shape for t in tensors]
-        if self.input_tensor is not None and self.first_consumer is None and tensors \
-                and tensors[0] is self.input_tensor:
-            self.first_consumer = (op, params)
-        node = Node(op, params, shapes, [t.producer for t in tensors], call_site, def_site,
-                    speculative=self.interp.speculative > 0, anchor=self.interp.anchor)
-        node.problems = op.check(params, shapes)
-        node.output = None if any(p.fatal for p in node.problems) else op.infer(params, shapes)
-        if self.current is not None:
-            self.current.nodes.append(node)
-        return Tensor(node.output, node)
-
     def construct(self, op: OpSpec, args, kwargs, site) -> LayerValue:
         params = bind_params(op.signature, args, kwargs)
-        problems = op.check_params(params)
-        if problems and self.current is not None:
-            node = Node(op, params, [], [], site, site, problems=problems,
-                        speculative=self.interp.speculative > 0, anchor=self.interp.anchor)
-            self.current.nodes.append(node)
+        self.record_problems(op, params, op.check_params(params), site)
         return LayerValue(op, params, site)
 
     # ----- calls ------------------------------------------------------------------------------
@@ -377,8 +328,6 @@ class TorchFrontend:
             return self.call_module(func, args, kwargs, node)
         if isinstance(func, TensorMethod):
             return self.call_tensor_method(func, args, kwargs, node)
-        if isinstance(func, ExternalCall):
-            return func.run(self, args, kwargs, node)
         return UNKNOWN
 
     def call_layer(self, layer: LayerValue, args, node):
@@ -417,13 +366,13 @@ class TorchFrontend:
             # a training loop calling the same instance on the same batch shape is analysed once.
             cls = instance.cls
             self.modelled_classes.add(id(cls))
-            shape, source = self._declared_input(cls.name, cls.node)
+            shape, source = self.declared_input(cls.name, cls.node)
             if shape is not None:
                 tensor = Tensor(shape)
             key = (id(instance), dims.format_shape(tensor.shape))
             if key not in self.modelled_calls:
                 self.modelled_calls.add(key)
-                self.interp._keep.append(instance)  # keeps id(instance) unique for this run
+                self.interp.keep(instance)  # keeps id(instance) unique for this run
                 model = Model(cls.name, "torch", cls.node, input=tensor.shape,
                               input_source=source or "call in file")
                 self.models.append(model)
@@ -554,6 +503,27 @@ class TorchFrontend:
                             container.opaque = True
         return container
 
+    def container_method(self, container: Container, name: str, args):
+        """``layers.append(m)`` / ``extend`` / ``add_module`` on a Sequential or ModuleList."""
+        self.interp.record(container)
+        if args is UNKNOWN:
+            container.opaque = True
+            return None
+        if name == "append" and len(args) == 1:
+            _register(container.items, args[0])
+        elif name in ("add_module", "add") and len(args) == 2 and isinstance(args[0], str):
+            container.items[args[0]] = args[1]
+        elif name == "extend" and len(args) == 1:
+            values = self.interp.iterate(args[0])
+            if values is None:
+                container.opaque = True
+            else:
+                for value in values:
+                    _register(container.items, value)
+        else:
+            container.opaque = True
+        return container if name == "append" else None
+
     def concat(self, args, kwargs, node):
         tensors = self.interp.iterate(args[0]) if args else None
         dim = args[1] if len(args) > 1 else kwargs.get("dim", kwargs.get("axis", 0))
@@ -561,11 +531,11 @@ class TorchFrontend:
             return Tensor(None) if tensors and any(isinstance(t, Tensor) for t in tensors) else UNKNOWN
         if dim is UNKNOWN:
             return Tensor(None)
-        return self.apply(ops.Concat("torch.cat"), {"dim": dim}, tensors, node, node)
+        return self.apply(Concat("torch.cat"), {"dim": dim}, tensors, node, node)
 
     def elementwise(self, name, left, right, node):
         if isinstance(left, Tensor) and isinstance(right, Tensor):
-            return self.apply(ops.Elementwise(name), {}, [left, right], node, node)
+            return self.apply(Elementwise(name), {}, [left, right], node, node)
         if isinstance(left, Tensor) and (isinstance(right, (int, float)) and not isinstance(right, bool)):
             return Tensor(left.shape, left.producer)
         if isinstance(right, Tensor) and (isinstance(left, (int, float)) and not isinstance(left, bool)):
@@ -650,7 +620,7 @@ class TorchFrontend:
             params = bind_params(op.signature, [tensor] + list(args), kwargs)
             return self.apply(op, params, [tensor], node, node)
         if name.endswith("_") and name[:-1] in ELEMENTWISE and args and isinstance(args[0], Tensor):
-            return self.apply(ops.InplaceElementwise(f"Tensor.{name}"), {}, [tensor, args[0]], node, node)
+            return self.apply(InplaceElementwise(f"Tensor.{name}"), {}, [tensor, args[0]], node, node)
         if name in ELEMENTWISE and args:
             return self.elementwise(ELEMENTWISE[name], tensor, args[0], node)
         if name == "expand_as" and len(args) == 1 and isinstance(args[0], Tensor):
@@ -734,9 +704,9 @@ class TorchFrontend:
             return TensorMethod(owner, name)
         if isinstance(owner, Container):
             if name in ("append", "extend", "insert", "add_module", "add"):
-                return ExternalCall(_container_method(owner, name))
+                return ExternalCall(lambda a, k, n: self.container_method(owner, name, a))
             if name in MODULE_SELF_METHODS:
-                return ExternalCall(lambda fe, a, k, n: owner)
+                return ExternalCall(lambda a, k, n: owner)
             return UNKNOWN
         if isinstance(owner, LayerValue):
             if name in owner.params:
@@ -746,22 +716,18 @@ class TorchFrontend:
                     return (value,) * owner.op.n
                 return value
             if name in MODULE_SELF_METHODS:
-                return ExternalCall(lambda fe, a, k, n: owner)
+                return ExternalCall(lambda a, k, n: owner)
             return UNKNOWN
         return UNKNOWN
 
     def instance_attr(self, instance: Instance, name, node):
         children = instance.attrs.get("__children__")
         if name in MODULE_SELF_METHODS:
-            return ExternalCall(lambda fe, a, k, n: instance)
-        if name in ("add_module", "register_module"):
-            return ExternalCall(lambda fe, a, k, n: fe._add_child(instance, a))
-        if name in ("register_buffer", "register_parameter"):
-            return ExternalCall(lambda fe, a, k, n: fe.interp.set_attr(instance, a[0], a[1])
-                                if a is not UNKNOWN and len(a) >= 2 and isinstance(a[0], str)
-                                else fe.interp.taint(instance))
+            return ExternalCall(lambda a, k, n: instance)
+        if name in ("add_module", "register_module", "register_buffer", "register_parameter"):
+            return ExternalCall(lambda a, k, n: self._add_child(instance, a))
         if name in ("items", "values", "keys") and isinstance(children, Container):
-            def listing(fe, a, k, n, kind=name):
+            def listing(a, k, n, kind=name):
                 values = children.values()
                 if values is None:
                     return UNKNOWN
@@ -770,6 +736,7 @@ class TorchFrontend:
         return UNKNOWN
 
     def _add_child(self, instance, args):
+        """``add_module`` / ``register_buffer`` (name, value): an attribute of the instance."""
         if args is UNKNOWN or len(args) < 2 or not isinstance(args[0], str):
             self.interp.taint(instance)
             return None
@@ -791,7 +758,7 @@ class TorchFrontend:
         if not isinstance(children, Container):
             children = Container("Sequential", {}, None)
             instance.attrs["__children__"] = children
-        self.interp._record(children)
+        self.interp.record(children)
         children.items[name] = value
 
     def _is_module_value(self, value):
@@ -800,9 +767,9 @@ class TorchFrontend:
 
     def super_attr(self, proxy: SuperProxy, name):
         if name == "__init__":
-            return ExternalCall(lambda fe, a, k, n: fe._external_init(proxy.receiver, a, k, n))
+            return ExternalCall(lambda a, k, n: self._external_init(proxy.receiver, a, k, n))
         if name == "forward" and self.is_sequential(proxy.receiver):
-            return ExternalCall(lambda fe, a, k, n: fe.call_container(proxy.receiver.attrs.get("__children__"),
+            return ExternalCall(lambda a, k, n: self.call_container(proxy.receiver.attrs.get("__children__"),
                                                                       a[0], n) if a and a is not UNKNOWN else UNKNOWN)
         return UNKNOWN
 
@@ -823,17 +790,6 @@ class TorchFrontend:
             if owner is not None and owner is not instance.cls:
                 self.components.add(id(instance.cls))
                 return
-
-    def merge_tensors(self, a: Tensor, b: Tensor) -> Tensor:
-        if a.shape is None or b.shape is None or len(a.shape) != len(b.shape):
-            return Tensor(None)
-        return Tensor(tuple(x if dims.same(x, y) else None for x, y in zip(a.shape, b.shape)))
-
-    def forget(self, value):
-        return Tensor(None) if isinstance(value, Tensor) else UNKNOWN
-
-    def enter(self, value):
-        return UNKNOWN
 
     def truth(self, value):
         if isinstance(value, (LayerValue, Container, Tensor)):
@@ -859,7 +815,7 @@ class TorchFrontend:
         if isinstance(owner, Instance) and self.is_sequential(owner):
             owner = owner.attrs.get("__children__")
         if isinstance(owner, Container):
-            self.interp._record(owner)
+            self.interp.record(owner)
             keys = list(owner.items)
             if owner.kind == "ModuleDict" and isinstance(key, str):
                 owner.items[key] = value
@@ -930,7 +886,7 @@ class TorchFrontend:
         name = {cst.Add: "add", cst.Subtract: "sub", cst.Multiply: "mul", cst.Divide: "div"}.get(op_type)
         if name is not None and isinstance(left, Tensor) and isinstance(right, Tensor):
             # x += y on a tensor is x.add_(y)
-            return self.apply(ops.InplaceElementwise(f"Tensor.{name}_"), {},
+            return self.apply(InplaceElementwise(f"Tensor.{name}_"), {},
                               [left, right], node, node)
         return self.binary(op_type, left, right, node)
 
@@ -969,60 +925,6 @@ class TensorMethod:
     def __init__(self, tensor: Tensor, name: str):
         self.tensor = tensor
         self.name = name
-
-
-class ExternalCall:
-    def __init__(self, func):
-        self.func = func
-
-    def run(self, frontend, args, kwargs, node):
-        return self.func(frontend, args, kwargs, node)
-
-
-def _container_method(container: Container, name: str):
-    def run(frontend, args, kwargs, node):
-        frontend.interp._record(container)
-        if args is UNKNOWN:
-            container.opaque = True
-            return None
-        if name == "append" and len(args) == 1:
-            _register(container.items, args[0])
-        elif name in ("add_module", "add") and len(args) == 2 and isinstance(args[0], str):
-            container.items[args[0]] = args[1]
-        elif name == "extend" and len(args) == 1:
-            values = frontend.interp.iterate(args[0])
-            if values is None:
-                container.opaque = True
-            else:
-                for value in values:
-                    _register(container.items, value)
-        else:
-            container.opaque = True
-        return container if name == "append" else None
-    return run
-
-
-def _symbolic_input(first) -> tuple | None:
-    """Channels from the first layer, spatial dims as symbols, batch as the symbol N."""
-    if first is None:
-        return None
-    op, params = first
-    batch = dims.symbol("N")
-    spatial = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-    n = getattr(op, "n", None)
-    if isinstance(op, (ops.Conv, ops.Pool, ops.AdaptivePool)) and n in spatial:
-        channels = params.get("in_channels") if isinstance(op, ops.Conv) and not op.lazy else None
-        channels = channels if isinstance(channels, int) and not isinstance(channels, bool) else None
-        if channels is None:
-            channels = dims.symbol("C")
-        return (batch, channels) + tuple(dims.symbol(s) for s in spatial[n])
-    if isinstance(op, ops.BatchNorm) and op.n == 2:
-        channels = params.get("num_features")
-        if isinstance(channels, int) and not isinstance(channels, bool):
-            return (batch, channels, dims.symbol("H"), dims.symbol("W"))
-    # A Linear first layer says nothing about the rank: (N, F), (N, L, F) and (F,) are all valid
-    # inputs, and guessing (N, F) would make flatten/cat/transpose/mean on the real rank look wrong.
-    return None
 
 
 def _callable_bare(func: Function) -> bool:

@@ -54,10 +54,10 @@ def findings(model) -> list:
 
 def _first_problem(node):
     """The code and wording of what the node rejects, taken from its own check at size 1."""
-    env = {s: 1 for s in set().union(*(d.symbols() for d in solve._dims_of(node)))}
+    env = {s: 1 for s in set().union(*(d.symbols() for d in solve.dims_of(node)))}
     env[solve.BATCH] = 1
-    inputs = [solve._substitute(x, env) for x in node.inputs]
-    params = {k: solve._substitute(v, env) for k, v in node.params.items()}
+    inputs = [solve.substitute(x, env) for x in node.inputs]
+    params = {k: solve.substitute(v, env) for k, v in node.params.items()}
     for problem in node.op.check(params, inputs):
         code = KIND_CODES.get(problem.kind)
         if code and problem.fatal:

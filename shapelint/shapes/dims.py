@@ -181,6 +181,17 @@ def shape_to_json(shape: Shape):
     return [d if isinstance(d, int) or d is None else str(d) for d in shape]
 
 
+def json_shape(shape: Shape):
+    """A shape as ``shapes --format json`` writes it: ints, null for the unknown batch (the
+    symbolic batch N too, like Keras' None batch), strings for symbolic expressions."""
+    if shape is None:
+        return None
+    values = shape_to_json(shape)
+    if shape and isinstance(shape[0], Expr) and shape[0].op == "sym" and shape[0].name == "N":
+        values[0] = None
+    return values
+
+
 def format_dim(d: Dim) -> str:
     return "?" if d is None else str(d)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from shapelint.ir import Problem
 from shapelint.shapes import dims, tf_ops
-from shapelint.shapes.ops import REQUIRED, OpSpec, Window, as_int, as_ints, known_ints, rank_problem
-from shapelint.shapes.torch_ops import broadcast
+from shapelint.shapes.common import broadcast
+from shapelint.shapes.ops import REQUIRED, ImpliedInput, OpSpec, Window, as_int, as_ints, known_ints, rank_problem
 
 LAST, FIRST = "channels_last", "channels_first"
 
@@ -216,6 +216,10 @@ class Conv(KerasOp):
             return [tf_ops.valid_output_size(x[axis], kernel[i], stride[i], dilation[i]) for i, axis in enumerate(axes)]
         return [tf_ops.same_output_size(x[axis], stride[i]) for i, axis in enumerate(axes)]
 
+    def implied_input(self, params, inputs):
+        layout = params.get("data_format")
+        return ImpliedInput(self.rank, None, layout == LAST) if layout in (LAST, FIRST) else None
+
 
 class Pool(KerasOp):
     """MaxPooling1D/2D/3D, AveragePooling1D/2D/3D: ``strides`` defaults to ``pool_size``."""
@@ -281,6 +285,10 @@ class Pool(KerasOp):
             else:
                 out[axis] = tf_ops.same_output_size(x[axis], stride[i])
         return tuple(out)
+
+    def implied_input(self, params, inputs):
+        layout = params.get("data_format")
+        return ImpliedInput(self.rank, None, layout == LAST) if layout in (LAST, FIRST) else None
 
 
 class GlobalPool(KerasOp):

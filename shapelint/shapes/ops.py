@@ -59,6 +59,16 @@ def known_ints(values) -> bool:
 
 
 @dataclass(frozen=True)
+class ImpliedInput:
+    """What an op that first consumes a model's input says about that input: how many spatial
+    axes it has, its channel count (None: unknown), and whether channels come last."""
+
+    spatial_rank: int
+    channels: int | None = None
+    channels_last: bool = False
+
+
+@dataclass(frozen=True)
 class Window:
     """One spatial axis of a sliding-window op, for collapse and remainder checks."""
 
@@ -108,6 +118,11 @@ class OpSpec:
 
     def windows(self, params: dict, inputs: list) -> list[Window]:
         return []
+
+    def implied_input(self, params: dict, inputs: list) -> ImpliedInput | None:
+        """The input this op implies when it is the first to consume a model's undeclared input
+        (a 2-D convolution: a 4-D image), or None when it says nothing about the rank."""
+        return None
 
 
 def rank_problem(shape: Shape, accepted: tuple, what: str) -> list[Problem]:

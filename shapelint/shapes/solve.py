@@ -65,16 +65,16 @@ def _symbols_of(values) -> set:
     return found
 
 
-def _substitute(value, env):
+def substitute(value, env):
     if isinstance(value, Expr):
         try:
             return value.evaluate(env)
         except (ZeroDivisionError, KeyError):
             return None
     if isinstance(value, tuple):
-        return tuple(_substitute(v, env) for v in value)
+        return tuple(substitute(v, env) for v in value)
     if isinstance(value, list):
-        return [_substitute(v, env) for v in value]
+        return [substitute(v, env) for v in value]
     return value
 
 
@@ -103,7 +103,7 @@ def _loses_sizes(model) -> bool:
     return False
 
 
-def _dims_of(node):
+def dims_of(node):
     for shape in node.inputs:
         for d in shape or ():
             if isinstance(d, Expr):
@@ -158,7 +158,7 @@ def _survivors(node, symbol, sizes) -> set:
             inputs.append(tuple(row))
         key = tuple(inputs)
         if key not in seen:
-            params = {k: _substitute(v, {symbol: size, BATCH: 1}) for k, v in node.params.items()}
+            params = {k: substitute(v, {symbol: size, BATCH: 1}) for k, v in node.params.items()}
             seen[key] = any(p.fatal for p in node.op.check(params, inputs))
         if not seen[key]:
             survivors.add(size)
@@ -166,8 +166,8 @@ def _survivors(node, symbol, sizes) -> set:
 
 
 def _fatal(node, env) -> bool:
-    inputs = [_substitute(shape, env) for shape in node.inputs]
-    params = {k: _substitute(v, env) for k, v in node.params.items()}
+    inputs = [substitute(shape, env) for shape in node.inputs]
+    params = {k: substitute(v, env) for k, v in node.params.items()}
     problems = node.op.check(params, inputs)
     return any(p.fatal for p in problems)
 
@@ -230,7 +230,7 @@ def solve(model, bound: int = BOUND) -> Solution | None:
             continue  # every axis pairs one size with itself or with 1: holds at every size
         declared = node.op.requirement(node.params, node.inputs)
         mixes = isinstance(declared[1], Expr) and len(declared[1].symbols() - {BATCH}) > 1 if declared else False
-        if mixes or any(len(d.symbols() - {BATCH}) > 1 for d in _dims_of(node)):
+        if mixes or any(len(d.symbols() - {BATCH}) > 1 for d in dims_of(node)):
             coupled.append((node, involved))
             continue
         # Every dim depends on one symbol at most: checks are per axis, so each symbol is
@@ -293,9 +293,9 @@ def _requirement(node, involved, candidates):
     env[BATCH] = 1
 
     def check_with(value):
-        inputs = [_substitute(x, env) for x in node.inputs]
+        inputs = [substitute(x, env) for x in node.inputs]
         inputs[0] = tuple(value if i == index else d for i, d in enumerate(inputs[0]))
-        params = {k: _substitute(v, env) for k, v in node.params.items()}
+        params = {k: substitute(v, env) for k, v in node.params.items()}
         return [p for p in node.op.check(params, inputs) if p.fatal]
 
     sentinel = 1_000_003  # a prime no layer expects

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from shapelint.ir import UNKNOWN, Problem
 from shapelint.shapes import dims, tf_ops
-from shapelint.shapes.ops import OpSpec, Window
-from shapelint.shapes.torch_ops import broadcast
+from shapelint.shapes.common import broadcast
+from shapelint.shapes.ops import ImpliedInput, OpSpec, Window
 
 DATA_FORMATS = ("NHWC", "NCHW")
 PADDING_STRINGS = tf_ops.TF_PADDING
@@ -293,6 +293,14 @@ class Conv2D(_Windowed):
             channels = dims.mul(f[2], f[3]) if self.depthwise else f[3]
         return self._spatial_output(params, inputs, channels)
 
+    def implied_input(self, params, inputs):
+        data_format = params.get("data_format") or "NHWC"
+        if data_format not in DATA_FORMATS:
+            return None
+        f = inputs[1] if len(inputs) > 1 else None
+        depth = f[2] if f is not None and len(f) == 4 and _is_int(f[2]) else None
+        return ImpliedInput(2, depth, data_format != "NCHW")
+
 
 class SeparableConv2D(OpSpec):
     """tf.nn.separable_conv2d: inputs [input, depthwise_filter, pointwise_filter].
@@ -401,6 +409,10 @@ class Pool(_Windowed):
             return None
         axes = layout(self._format(params))
         return self._spatial_output(params, inputs, x[len(x) + axes[0]]) if axes else None
+
+    def implied_input(self, params, inputs):
+        data_format = params.get("data_format") or "NHWC"
+        return ImpliedInput(2, None, data_format != "NCHW") if data_format in DATA_FORMATS else None
 
 
 class Conv2DTranspose(OpSpec):
@@ -567,6 +579,12 @@ class MatMul(OpSpec):
         if conflict or batch is None:
             return None
         return tuple(batch) + (m, n)
+
+    def implied_input(self, params, inputs):
+        b = inputs[1] if len(inputs) > 1 else None
+        if b is None or len(b) != 2 or params.get("transpose_a") or params.get("transpose_b") or not _is_int(b[0]):
+            return None
+        return ImpliedInput(0, b[0], channels_last=True)
 
 
 class Reshape(OpSpec):

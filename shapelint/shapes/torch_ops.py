@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from shapelint.ir import UNKNOWN, Problem
 from shapelint.shapes import dims
+from shapelint.shapes.common import normalize_axis
 from shapelint.shapes.dims import Dim
-from shapelint.shapes.ops import REQUIRED, OpSpec, Window, as_int, as_ints, known_ints, rank_problem
+from shapelint.shapes.ops import REQUIRED, ImpliedInput, OpSpec, Window, as_int, as_ints, known_ints, rank_problem
 
 PADDING_STRINGS = ("same", "valid")
 
@@ -164,6 +165,10 @@ class Conv(OpSpec):
             sizes = [w.output for w in windows] if windows else [None] * self.n
         return tuple(lead) + (out_channels,) + tuple(sizes)
 
+    def implied_input(self, params, inputs):
+        channels = None if self.lazy else as_int(params.get("in_channels"))
+        return ImpliedInput(self.n, channels)
+
 
 class Pool(OpSpec):
     """nn.MaxPool{1,2,3}d / nn.AvgPool{1,2,3}d and their functional forms."""
@@ -235,6 +240,9 @@ class Pool(OpSpec):
         sizes = [w.output for w in windows] if windows else [None] * self.n
         return tuple(x[: len(x) - self.n]) + tuple(sizes)
 
+    def implied_input(self, params, inputs):
+        return ImpliedInput(self.n)
+
 
 class AdaptivePool(OpSpec):
     size_monotone = True
@@ -262,6 +270,9 @@ class AdaptivePool(OpSpec):
         out = tuple(spatial[i] if s is None else (s if isinstance(s, int) else None) for i, s in enumerate(size))
         return tuple(x[: len(x) - self.n]) + out
 
+    def implied_input(self, params, inputs):
+        return ImpliedInput(self.n)
+
 
 class BatchNorm(OpSpec):
     size_monotone = True
@@ -285,6 +296,12 @@ class BatchNorm(OpSpec):
 
     def infer(self, params, inputs):
         return inputs[0]
+
+    def implied_input(self, params, inputs):
+        # Only BatchNorm2d names a rank (4-D) and a channel count together; a Linear first layer
+        # says nothing of the rank: (N, F), (N, L, F) and (F,) are all valid inputs.
+        channels = as_int(params.get("num_features"))
+        return ImpliedInput(2, channels) if self.n == 2 and channels is not None else None
 
 
 class GroupNorm(OpSpec):
@@ -370,19 +387,11 @@ class Linear(OpSpec):
         return None if x is None else tuple(x[:-1]) + (as_int(params.get("out_features")),)
 
 
-def _normalize_axis(axis, rank: int) -> int | None:
-    if not isinstance(axis, int) or isinstance(axis, bool):
-        return None
-    if -rank <= axis < rank:
-        return axis % rank
-    return None
-
-
 def flatten_shape(x, start, end):
     rank = len(x)
     if rank == 0:
         return (1,)
-    s, e = _normalize_axis(start, rank), _normalize_axis(end, rank)
+    s, e = normalize_axis(start, rank), normalize_axis(end, rank)
     if s is None or e is None or s > e:
         return None
     return tuple(x[:s]) + (dims.product(x[s:e + 1]),) + tuple(x[e + 1:])
@@ -404,7 +413,7 @@ class Flatten(OpSpec):
             return []
         for key in ("start_dim", "end_dim"):
             axis = params.get(key)
-            if isinstance(axis, int) and not isinstance(axis, bool) and _normalize_axis(axis, len(x)) is None:
+            if isinstance(axis, int) and not isinstance(axis, bool) and normalize_axis(axis, len(x)) is None:
                 return [Problem("rank", {"got": len(x), "axis": axis, "what": f"{self.name} {key}"})]
         return []
 
@@ -743,124 +752,4 @@ class Reshape(OpSpec):
             total = dims.product(remaining) if remaining is not None else None
             divisor = dims.product(rest)
             out[out.index(-1)] = dims.floordiv(total, divisor) if divisor != 0 else None
-        return tuple(out)
-
-
-def broadcast(shapes: list) -> tuple:
-    """(output, conflict) for elementwise ops; conflict is (axis, a, b) when provably wrong."""
-    if any(s is None for s in shapes):
-        return None, None
-    rank = max(len(s) for s in shapes)
-    out = []
-    for i in range(1, rank + 1):
-        column = [s[-i] for s in shapes if len(s) >= i]
-        known = {d for d in column if isinstance(d, int) and d != 1}
-        if len(known) > 1:
-            a, b = list(dict.fromkeys(d for d in column if d in known))[:2]  # in operand order
-            return None, (rank - i, a, b)
-        if known:
-            out.append(known.pop())
-        elif all(d == 1 for d in column):
-            out.append(1)
-        else:
-            # Different symbolic sizes must be equal for the op to run at all, so either one
-            # describes every input it accepts (the input-size solver rules out the rest).
-            symbolic = [d for d in column if d != 1]
-            out.append(symbolic[0] if symbolic and all(d is not None for d in symbolic) else None)
-    return tuple(reversed(out)), None
-
-
-class Elementwise(OpSpec):
-    """``a + b``, ``a * b``, torch.add / torch.mul ...: broadcasting merge of two tensors."""
-
-    merges = True
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def check(self, params, inputs):
-        _, conflict = broadcast([s for s in inputs])
-        if conflict:
-            axis, a, b = conflict
-            return [Problem("merge", {"op": self.name, "shapes": list(inputs), "axis": axis, "a": a, "b": b})]
-        return []
-
-    def infer(self, params, inputs):
-        return broadcast(list(inputs))[0]
-
-
-class InplaceElementwise(Elementwise):
-    """``a += b``, ``a.add_(b)``: ``b`` broadcasts into ``a``, whose shape cannot grow."""
-
-    merges = False  # unlike a plain add, equal-but-for-1 shapes can still fail here
-
-    def check(self, params, inputs):
-        problems = super().check(params, inputs)
-        if problems or any(s is None for s in inputs):
-            return problems
-        left, right = inputs
-        out, _ = broadcast(list(inputs))
-        if out is None:
-            return []
-        if len(right) > len(left):
-            return [Problem("merge", {"op": self.name, "shapes": list(inputs), "axis": None})]
-        for axis, (have, grown) in enumerate(zip(left, out)):
-            if isinstance(have, int) and isinstance(grown, int) and have != grown:
-                return [Problem("merge", {"op": self.name, "shapes": list(inputs), "axis": axis,
-                                          "a": have, "b": grown})]
-        return []
-
-    def infer(self, params, inputs):
-        return inputs[0]
-
-
-class Concat(OpSpec):
-    """torch.cat / torch.concat: same rank, equal sizes off the concatenation axis."""
-
-    merges = True
-
-    def __init__(self, name: str = "torch.cat"):
-        self.name = name
-
-    def check(self, params, inputs):
-        if not inputs or any(s is None for s in inputs):
-            return []
-        ranks = {len(s) for s in inputs}
-        if len(ranks) > 1:
-            return [Problem("merge", {"op": self.name, "shapes": list(inputs), "axis": None})]
-        rank = ranks.pop()
-        axis = _normalize_axis(params.get("dim", 0), rank) if rank else None
-        if axis is None:
-            dim = params.get("dim", 0)
-            if isinstance(dim, int) and not isinstance(dim, bool) and rank:
-                return [Problem("rank", {"got": rank, "axis": dim, "what": f"{self.name} dim"})]
-            return []
-        for i in range(rank):
-            if i == axis:
-                continue
-            known = {s[i] for s in inputs if isinstance(s[i], int)}
-            if len(known) > 1:
-                a, b = list(dict.fromkeys(s[i] for s in inputs if isinstance(s[i], int)))[:2]  # operand order
-                return [Problem("merge", {"op": self.name, "shapes": list(inputs), "axis": i, "a": a, "b": b})]
-        return []
-
-    def infer(self, params, inputs):
-        if not inputs or any(s is None for s in inputs):
-            return None
-        rank = len(inputs[0])
-        axis = _normalize_axis(params.get("dim", 0), rank)
-        if axis is None:
-            return None
-        out = []
-        for i in range(rank):
-            if i == axis:
-                total = 0
-                for s in inputs:
-                    total = dims.add(total, s[i])
-                out.append(total)
-            else:
-                column = [s[i] for s in inputs]
-                known = [d for d in column if isinstance(d, int)]
-                # Unequal symbolic sizes must agree wherever the concat runs: either one will do.
-                out.append(known[0] if known else (column[0] if all(d is not None for d in column) else None))
         return tuple(out)
