@@ -940,22 +940,50 @@ def keras_app_sources() -> list:
 
 # torchvision's own model files (0.29.1, the source from bench/corpus.py's cached wheel), with
 # their relative imports made absolute and a call on a [2, 3, TV_SIZE, TV_SIZE] batch appended.
-# Running them needs torchvision importable: the child runs under --python (a venv holding
-# torch 2.14.1 + torchvision 0.29.1 plus libcst; large, so never on the CI path).
+# Running them needs torchvision importable: either the child runs under --python (a venv holding
+# torch 2.14.1 + torchvision 0.29.1 plus libcst), or, without it, from the wheel's sources with a
+# stub for what the model files need of torchvision's compiled and PIL-based parts (TV_STUB).
+# shapelint reads the imported torchvision modules (ops.misc, models._utils) from the same
+# sources: the --python environment's site-packages, or the unpacked wheel on PYTHONPATH.
 TV_SIZE = 64
 TORCHVISION_MODELS = {"alexnet": "alexnet", "vgg": "vgg11", "resnet": "resnet18", "squeezenet": "squeezenet1_0",
                       "mobilenetv2": "mobilenet_v2"}
 TV_DIR = REPO / "bench" / ".corpus" / "torchvision-models"
+TV_STUB = REPO / "bench" / ".corpus" / "torchvision-stub"
+TV_STUB_FILES = {
+    # packages whose __init__ would load the compiled ops or PIL: their modules come from the sources
+    "torchvision/__init__.py": "__path__.append({real!r})\n",
+    "torchvision/models/__init__.py": "__path__.append({real!r} + '/models')\n",
+    "torchvision/ops/__init__.py": "__path__.append({real!r} + '/ops')\n",
+    "torchvision/transforms/__init__.py": "__path__.append({real!r} + '/transforms')\n",
+    "torchvision/transforms/_presets.py": "class ImageClassification:\n    def __init__(self, *args, **kwargs):\n"
+                                          "        pass\n",
+    "torchvision/utils.py": "def _log_api_usage_once(obj):\n    pass\n\n\ndef _make_ntuple(x, n):\n"
+                            "    return tuple(x) if hasattr(x, '__iter__') else (x,) * n\n",
+}
 
 
-def torchvision_sources() -> list:
+def torchvision_src() -> Path:
     import importlib.util
-    import re
 
     spec = importlib.util.spec_from_file_location("shapelint_bench_corpus", REPO / "bench" / "corpus.py")
     corpus = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(corpus)
-    src = corpus.fetch("torchvision", Path(os.environ.get("SHAPELINT_CORPUS_CACHE", REPO / "bench" / ".corpus")))
+    return corpus.fetch("torchvision", Path(os.environ.get("SHAPELINT_CORPUS_CACHE", REPO / "bench" / ".corpus")))
+
+
+def torchvision_stub() -> Path:
+    real = str(torchvision_src() / "torchvision")
+    for name, text in TV_STUB_FILES.items():
+        (TV_STUB / name).parent.mkdir(parents=True, exist_ok=True)
+        (TV_STUB / name).write_text(text.format(real=real))
+    return TV_STUB
+
+
+def torchvision_sources() -> list:
+    import re
+
+    src = torchvision_src()
     TV_DIR.mkdir(parents=True, exist_ok=True)
     paths = []
     for module, function in sorted(TORCHVISION_MODELS.items()):
@@ -974,13 +1002,14 @@ def torchvision_sources() -> list:
     return paths
 
 
-def error_findings(source: str, path: str) -> list:
+def error_findings(source: str, path: str, python: str | None = None) -> list:
     from shapelint.api import Settings, lint_source
 
     real = Path(path).parent.name == REAL_DIR.name
     # the input goes to the script's own call only: the other builders in the file (ResNet101 next
     # to ResNet50, MobileNetV3Large next to Small) are not built by the runtime, so they get none
-    settings = Settings(inputs={"<module>": (1, REAL_SIZE, REAL_SIZE, 3)}) if real else Settings()
+    settings = Settings(inputs={"<module>": (1, REAL_SIZE, REAL_SIZE, 3)}, python=python) if real \
+        else Settings(python=python)
     result = lint_source(source, path, settings)
     return [(d.code, d.line, d.message) for d in result.diagnostics if d.severity == "error"]
 
@@ -995,7 +1024,13 @@ def study(framework: str = "torch", limit=None, seed: int = 0, timeout: int = 20
         paths, child = torchvision_sources(), "torch"
     else:
         paths, child = sorted(str(p) for p in FIXTURES[framework].glob("ok_*.py")), framework
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    child_path = [str(REPO)]
+    if framework == "torchvision" and python is None:
+        child_path.append(str(torchvision_stub()))
+        # shapelint reads torchvision's modules from the unpacked wheel, as an installed copy
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(torchvision_src()),
+                                                                 os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(child_path + [os.environ.get("PYTHONPATH", "")]),
                PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3", OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
     command = [python or sys.executable, str(Path(__file__).resolve()), "--child", child,
                "-" if limit is None else str(limit), str(seed), str(timeout), *paths]
@@ -1007,10 +1042,12 @@ def study(framework: str = "torch", limit=None, seed: int = 0, timeout: int = 20
                 continue
             item = json.loads(line)
             if item["kind"] == "original":
-                item["findings"] = error_findings((REPO / item["file"]).read_text(), item["file"])
+                item["findings"] = error_findings((REPO / item["file"]).read_text(), item["file"],
+                                                  python if framework == "torchvision" else None)
                 originals.append(item)
             elif item["kind"] == "mutant":
-                item["findings"] = error_findings(item["source"], item["file"])
+                item["findings"] = error_findings(item["source"], item["file"],
+                                                  python if framework == "torchvision" else None)
                 mutants.append(item)
                 if progress:
                     progress(len(mutants))
@@ -1069,7 +1106,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frameworks", default="torch",
                         help="comma-separated: torch,keras,tf,keras-apps (Keras's own applications), "
-                             "torchvision (its model files; needs --python)")
+                             "torchvision (its model files, run from the corpus wheel's sources or under --python)")
     parser.add_argument("--python", default=None,
                         help="interpreter for the framework child (torchvision: one with torch 2.14.1, "
                              "torchvision 0.29.1 and libcst)")

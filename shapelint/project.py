@@ -80,13 +80,16 @@ class Project:
 
     def resolver_for(self, path: Path | None) -> Resolver:
         here = Path(path).resolve().parent if path is not None else Path.cwd()
-        key = (str(here),)
+        extra = os.environ.get("PYTHONPATH", "")
+        key = (str(here), extra)
         resolver = self._resolvers.get(key)
         if resolver is None:
             root = find_root(here)
             search = [top_directory(here / "x.py"), here, root]
             if (root / "src").is_dir():
                 search.append(root / "src")
+            # what ``PYTHONPATH=... python script.py`` would import from, as Python does
+            search.extend(Path(entry) for entry in extra.split(os.pathsep) if entry and os.path.isdir(entry))
             search.extend(site_packages(self.python))
             if self.python is not None:
                 search.extend(site_packages(None))
