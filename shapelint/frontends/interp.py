@@ -384,6 +384,10 @@ class Interpreter:
         try:
             self.bind_imports(module.body, scope)
             self.exec_block(module.body, Frame(scope))
+        except (BudgetExceeded, RecursionError):
+            raise
+        except Exception:  # noqa: BLE001 - what another module's code does wrong leaves its names unknown
+            pass
         finally:
             self.active_globals, self.classes, self.call_stack = saved[:3]
             if saved[3] is not None:
