@@ -10,11 +10,9 @@ from pathlib import Path
 from shapelint.ir import Span
 from shapelint.parse import ParseFailure, Positions, parse_source
 from shapelint.rules import RULES, findings_of
+from shapelint.suppress import FILE_NOQA, IGNORE, NOQA, suppressing_line, unused
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
-IGNORE = re.compile(r"#\s*shapelint:\s*ignore\[(?P<codes>[^\]]*)\]")
-FILE_NOQA = re.compile(r"^#\s*shapelint:\s*noqa\s*$", re.MULTILINE)
 # Only files that import a framework can hold a model; a cheap test before parsing.
 FRAMEWORK_HINT = re.compile(rb"^[ \t]*(?:import|from)[ \t]+(?:torch|tensorflow|keras|tf_keras)\b|"
                             rb"^[ \t]*import[ \t].*,[ \t]*(?:torch|tensorflow|keras|tf_keras)\b", re.MULTILINE)
@@ -92,27 +90,39 @@ class FileResult:
     diagnostics: list
     models: list = field(default_factory=list)
     positions: Positions | None = None
+    # Names the analysis looked up as models (classes, variables, functions): what an
+    # ``--input-shape NAME=...`` can name in this file.
+    model_names: tuple = ()
+    # When input shapes are configured by name: every class, function and variable the file binds
+    # (a configured name that is none of these is a misspelling).
+    bound_names: tuple = ()
     dependencies: dict = field(default_factory=dict)  # path -> content digest of the modules it imported
     where: object = None  # node -> (path, Span), for nodes of this file and of the modules it imported
     coverage: dict = field(default_factory=dict)  # models, layers, known, unchecked (shapelint.coverage)
 
 
+class _InputLookups(dict):
+    """The configured input shapes of one file; remembers which model names the frontends asked for."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.asked: set = set()
+
+    def get(self, key, default=None):
+        self.asked.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self.asked.add(key)
+        return super().__contains__(key)
+
+
 def _suppressed(lines: list[str], diag: Diagnostic) -> bool:
-    for number in range(diag.line, min(diag.end_line, diag.line + 50) + 1):
-        if number - 1 >= len(lines):
-            break
-        text = lines[number - 1]
-        if "#" not in text:
-            continue
-        match = NOQA.search(text)
-        if match:
-            codes = match.group("codes")
-            if codes is None or diag.code in re.split(r"[\s,]+", codes.upper()):
-                return True
-        match = IGNORE.search(text)
-        if match and (not match.group("codes").strip() or diag.code in re.split(r"[\s,]+", match.group("codes"))):
-            return True
-    return False
+    return suppressing_line(lines, diag) is not None
 
 
 def inputs_for(settings: Settings, path: str) -> dict:
@@ -177,26 +187,35 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
         return FileResult(path, [])
     from shapelint import frontends
 
+    inputs = _InputLookups(inputs_for(settings, path))
     with analysing(project, None if path == "<stdin>" else path) as context:
         try:
-            models = frontends.analyse(module, inputs_for(settings, path), code_text)
+            models = frontends.analyse(module, inputs, code_text)
         except RecursionError:
             models = []
+    model_names = tuple(sorted(n for n in inputs.asked | {m.name for m in models} if n != "*" and n[:1] != "<"))
+    bound_names = _bound_names(code_text) if any(k != "*" for k in inputs) else ()
     if positions is None:
         positions = Positions(module)
     findings = findings_of(models)
-    diags, seen = [], set()
+    diags, seen, found = [], set(), []
     lines = None
     file_ignores = settings.ignored_in(path)
+    check_unused = settings.enabled("SL002") and not any("SL002".startswith(p) for p in file_ignores)
     for finding in findings:
-        if not settings.enabled(finding.code) or any(finding.code.startswith(p) for p in file_ignores):
+        wanted = settings.enabled(finding.code) and not any(finding.code.startswith(p) for p in file_ignores)
+        if not wanted and not check_unused:
             continue
         span = positions.find(finding.site)
         if span is None:
-            foreign = _foreign_diagnostic(finding, context, positions, path, settings)
+            foreign = _foreign_diagnostic(finding, context, positions, path, settings, code_text) if wanted else None
             if foreign is not None and (foreign.code, foreign.path, foreign.line, foreign.column) not in seen:
                 seen.add((foreign.code, foreign.path, foreign.line, foreign.column))
                 diags.append(foreign)
+            continue
+        if not wanted:  # SL002 asks whether a comment suppresses anything, whatever is selected
+            found.append(Diagnostic(path, span.line, span.column, span.end_line, span.end_column, finding.code,
+                                    RULES[finding.code].severity, ""))
             continue
         key = (finding.code, path, span.line, span.column)
         if key in seen:
@@ -208,9 +227,13 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
                           RULES[finding.code].severity, message)
         if lines is None:
             lines = code_text.splitlines()
+        found.append(diag)
         if not _suppressed(lines, diag):
             diags.append(diag)
+    if check_unused:
+        diags.extend(_unused_suppressions(path, code_text, found, models, positions))
     diags.sort(key=lambda d: (d.path != path, d.path, d.line, d.column, d.code))
+
     def where(node):
         span = positions.find(node)
         if span is not None:
@@ -218,9 +241,44 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
         located = context.locate(node) if context is not None else None
         return (str(located[0]), located[1]) if located is not None else None
 
-    return FileResult(path, diags, models if want_models else [], positions,
-                      context.dependencies if context is not None else {}, where,
-                      _coverage(models, where, settings.show_unchecked, context))
+    return FileResult(path, diags, models if want_models else [], positions, model_names, bound_names,
+                      dependencies=context.dependencies if context is not None else {}, where=where,
+                      coverage=_coverage(models, where, settings.show_unchecked, context))
+
+
+def _bound_names(code_text: str) -> tuple:
+    import ast
+
+    try:
+        tree = ast.parse(code_text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+    return tuple(sorted(names))
+
+
+def _unused_suppressions(path, code_text, found, models, positions) -> list:
+    """SL002: suppression comments that suppress nothing, where the analysis proves it (see rules/SL002.md).
+    ``found``: every finding on the file before selection and suppression."""
+    def reportable(code: str) -> bool:
+        return code in RULES and code not in ("SL000", "SL002")
+
+    lines = code_text.splitlines()
+    out = []
+    for d in unused(code_text, lines, found, models, positions.span, reportable):
+        diag = Diagnostic(path, d.line, d.column, d.line, d.end_column, "SL002", RULES["SL002"].severity,
+                          f"unused suppression: {d.code} reports nothing on this line (its layers' shapes "
+                          "are all known)")
+        if not _suppressed(lines, diag):
+            out.append(diag)
+    return out
 
 
 def _coverage(models, where, details: bool, context) -> dict:
@@ -244,7 +302,7 @@ def _coverage(models, where, details: bool, context) -> dict:
     return {"models": found.models, "layers": found.layers, "known": found.known, "unchecked": layers}
 
 
-def _foreign_diagnostic(finding, context, positions, path, settings) -> Diagnostic | None:
+def _foreign_diagnostic(finding, context, positions, path, settings, code_text) -> Diagnostic | None:
     """A finding at a line of a module this file imports: reported there when that file is part
     of the run, else at the call in this file that leads to it, naming the file and line."""
     located = context.locate(finding.site) if context is not None else None
@@ -282,8 +340,9 @@ def _foreign_diagnostic(finding, context, positions, path, settings) -> Diagnost
     at = positions.find(anchor) if anchor is not None else None
     if at is None:
         return None
-    return Diagnostic(path, at.line, at.column, at.end_line, at.end_column, finding.code, severity,
+    diag = Diagnostic(path, at.line, at.column, at.end_line, at.end_column, finding.code, severity,
                       f"{message} [in {display}:{span.line}]")
+    return None if _suppressed(code_text.splitlines(), diag) else diag
 
 
 def _display_path(where: Path, importer: str) -> str:
@@ -362,8 +421,8 @@ def lint_notebook(data: bytes, path: str, settings: Settings | None = None, want
             diag.end_line = end[1] if end[0] == diag.cell else diag.line
         diags.append(diag)
     diags.sort(key=lambda d: (d.cell or 0, d.line, d.column, d.code))
-    return FileResult(path, diags, result.models, result.positions, result.dependencies, result.where,
-                      result.coverage)
+    return FileResult(path, diags, result.models, result.positions, result.model_names, result.bound_names,
+                      dependencies=result.dependencies, where=result.where, coverage=result.coverage)
 
 
 def lint_file(path: str, settings: Settings | None = None, want_models: bool = False, project=None) -> FileResult:
@@ -391,27 +450,54 @@ SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".no
              ".mypy_cache", ".ruff_cache", ".pytest_cache", "build", "dist", ".eggs"}
 
 
-def collect_files(paths, exclude: tuple = ()) -> list[str]:
+def excluded(path: str, exclude: tuple, root: str | None = None) -> bool:
+    """Whether ``path`` matches one of the ``exclude`` globs: against the path as given, its name,
+    any trailing part of it, and the path relative to ``root`` (the configuration's directory)."""
     import fnmatch
 
-    def excluded(p: str) -> bool:
-        posix = Path(p).as_posix()
-        return any(fnmatch.fnmatch(posix, pat) or fnmatch.fnmatch(Path(p).name, pat)
-                   or fnmatch.fnmatch(posix, f"*/{pat}") or fnmatch.fnmatch(posix, f"{pat}/*")
-                   or fnmatch.fnmatch(posix, f"*/{pat}/*") for pat in exclude)
+    if not exclude:
+        return False
+    posix = Path(path).as_posix()
+    candidates = [posix]
+    if root:
+        try:
+            candidates.append(Path(os.path.abspath(path)).relative_to(Path(root).resolve()).as_posix())
+        except ValueError:
+            pass
+    for pat in exclude:
+        pat = pat.rstrip("/")
+        for candidate in candidates:
+            if (fnmatch.fnmatch(candidate, pat) or fnmatch.fnmatch(Path(candidate).name, pat)
+                    or fnmatch.fnmatch(candidate, f"*/{pat}") or fnmatch.fnmatch(candidate, f"{pat}/*")
+                    or fnmatch.fnmatch(candidate, f"*/{pat}/*")):
+                return True
+    return False
 
+
+def collect_files(paths, exclude: tuple = (), respect_gitignore: bool = False, force_exclude: bool = False,
+                  root: str | None = None) -> list[str]:
+    """The ``.py`` and ``.ipynb`` files under ``paths``.  Directories are walked without ``exclude``d
+    and (with ``respect_gitignore``) git-ignored entries; a file named explicitly is linted anyway
+    unless ``force_exclude`` (what pre-commit and editors need: they pass every file by name)."""
+    from shapelint.gitignore import GitIgnore
+
+    ignored = GitIgnore() if respect_gitignore else None
     files = []
-    for root in paths:
-        if os.path.isfile(root):
-            files.append(root)
+    for top in paths:
+        if os.path.isfile(top):
+            if not force_exclude or not (excluded(top, exclude, root) or (ignored and ignored.ignored(top))):
+                files.append(top)
             continue
-        for dirpath, dirnames, filenames in os.walk(root):
+        if excluded(top, exclude, root) and force_exclude:
+            continue
+        for dirpath, dirnames, filenames in os.walk(top):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
-                                 and not excluded(os.path.join(dirpath, d)))
+                                 and not excluded(os.path.join(dirpath, d), exclude, root)
+                                 and not (ignored and ignored.ignored(os.path.join(dirpath, d), directory=True)))
             for name in sorted(filenames):
                 if name.endswith((".py", ".ipynb")):
                     full = os.path.join(dirpath, name)
-                    if not excluded(full):
+                    if not excluded(full, exclude, root) and not (ignored and ignored.ignored(full)):
                         files.append(full)
     return files
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-KEYS = {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "inputs", "fail-on", "python"}
+KEYS = {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "inputs", "fail-on", "respect-gitignore",
+        "force-exclude", "output-format", "python"}
+OUTPUT_FORMATS = ("full", "concise", "text", "json", "github", "sarif", "gitlab")
 SEVERITIES = ("info", "warning", "error")
 
 
@@ -24,6 +26,9 @@ class Config:
     exclude: tuple = ()
     inputs: dict = field(default_factory=dict)
     fail_on: str | None = None
+    respect_gitignore: bool = True
+    force_exclude: bool = False
+    output_format: str | None = None
     python: str | None = None  # the project's interpreter: imports are read from its site-packages
 
 
@@ -48,10 +53,28 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
+def unknown_selector(selector: str) -> bool:
+    """A code or prefix that selects no rule shapelint has (checked against the live registry)."""
+    from shapelint.rules import RULES
+
+    return not selector or not any(code.startswith(selector) for code in RULES)
+
+
+def known_rules_hint() -> str:
+    from shapelint.rules import RULES
+
+    return f"known rules: {', '.join(sorted(RULES))}; a prefix such as SL1 selects a group"
+
+
 def _codes(path, key, value) -> tuple:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{path}: [tool.shapelint] {key} must be a list of rule codes or prefixes")
-    return tuple(v.strip().upper() for v in value)
+    codes = tuple(v.strip().upper() for v in value)
+    for code in codes:
+        if unknown_selector(code):
+            raise ConfigError(f"{path}: [tool.shapelint] {key}: unknown rule code or prefix {code!r} "
+                              f"({known_rules_hint()})")
+    return codes
 
 
 def load(start: Path) -> Config:
@@ -95,4 +118,13 @@ def load(start: Path) -> Config:
         if table["fail-on"] not in SEVERITIES:
             raise ConfigError(f"{path}: [tool.shapelint] fail-on must be one of {', '.join(SEVERITIES)}")
         config.fail_on = table["fail-on"]
+    for key in ("respect-gitignore", "force-exclude"):
+        if key in table:
+            if not isinstance(table[key], bool):
+                raise ConfigError(f"{path}: [tool.shapelint] {key} must be true or false")
+            setattr(config, key.replace("-", "_"), table[key])
+    if "output-format" in table:
+        if table["output-format"] not in OUTPUT_FORMATS:
+            raise ConfigError(f"{path}: [tool.shapelint] output-format must be one of {', '.join(OUTPUT_FORMATS)}")
+        config.output_format = table["output-format"]
     return config

@@ -65,8 +65,10 @@ class ResultCache:
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, path: str, run_files: frozenset = frozenset()):
-        """The cached diagnostics of ``path``, if neither it nor a module it imported has changed
-        since (nor whether those modules are part of the run)."""
+        """(entry, outcome) or (entry, None) when nothing usable is cached: when the file, a module
+        it imported, or whether that module is part of the run (which decides where its findings
+        are reported) changed since.  An outcome is (diagnostics, (model names, bound names),
+        dependencies, coverage)."""
         entry = self._entry(path)
         if entry is None or not entry.is_file():
             return entry, None
@@ -75,21 +77,24 @@ class ResultCache:
             for dependency, (digest, in_run) in data["dependencies"].items():
                 if _digest(dependency) != digest or (dependency in run_files) != in_run:
                     return entry, None
-            return entry, ([Diagnostic(**d) for d in data["diagnostics"]], data["coverage"])
+            names = (tuple(data["models"]), tuple(data["bound"]))
+            dependencies = {path: digest for path, (digest, _) in data["dependencies"].items()}
+            return entry, ([Diagnostic(**d) for d in data["diagnostics"]], names, dependencies, data["coverage"])
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return entry, None
 
     @staticmethod
-    def put(entry: Path | None, diagnostics, dependencies: dict | None = None, run_files: frozenset = frozenset(),
-            coverage: dict | None = None):
+    def put(entry: Path | None, outcome, run_files: frozenset = frozenset()):
         if entry is None:
             return
-        data = {"dependencies": {path: [digest, path in run_files] for path, digest in (dependencies or {}).items()},
-                "diagnostics": [asdict(d) for d in diagnostics], "coverage": coverage or {}}
+        diagnostics, names, dependencies, coverage = outcome
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             tmp = entry.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data))
+            tmp.write_text(json.dumps({"diagnostics": [asdict(d) for d in diagnostics], "models": list(names[0]),
+                                       "bound": list(names[1]), "coverage": coverage or {},
+                                       "dependencies": {p: [digest, p in run_files]
+                                                        for p, digest in (dependencies or {}).items()}}))
             os.replace(tmp, entry)
         except OSError:
             pass  # a cache that cannot be written is only slower
@@ -103,26 +108,33 @@ def _digest(path: str) -> str | None:
         return None
 
 
+def _lint_one(path: str, settings: Settings, project: Project):
+    result = lint_file(path, settings, project=project)
+    return result.diagnostics, (result.model_names, result.bound_names), result.dependencies, result.coverage
+
+
 def _lint_batch(args):
     paths, settings, run = args
-    project = Project(run, settings.python)
+    project = Project(run, settings.python)  # one per worker batch: each module parsed once there
     return [_lint_one(p, settings, project) for p in paths]
-
-
-def _lint_one(path: str, settings: Settings, project: Project) -> tuple:
-    result = lint_file(path, settings, project=project)
-    return result.diagnostics, result.dependencies, result.coverage
 
 
 def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
                cache_dir: Path | None = None, coverage: list | None = None) -> list[list[Diagnostic]]:
-    """Diagnostics per file, in the order of ``files``.  A finding that several files lead to
-    (in a module they all import) is listed once, with the first of them.  ``coverage``, when
-    given, receives each file's coverage (``FileResult.coverage``) in the same order."""
+    """Diagnostics per file, in the order of ``files``."""
+    return [diagnostics for diagnostics, _ in lint_files_detailed(files, settings, jobs, cache_dir,
+                                                                  coverage=coverage)]
+
+
+def lint_files_detailed(files: list[str], settings: Settings, jobs: int | None = None,
+                        cache_dir: Path | None = None, progress=None, coverage: list | None = None) -> list[tuple]:
+    """(diagnostics, (model names, bound names)) per file, in the order of ``files`` (see
+    ``FileResult``).  ``progress(done, total)``
+    is called as files finish.  A finding that several files lead to (in a module they all
+    import) is listed once, with the first of them.  ``coverage``, when given, receives each
+    file's coverage (``FileResult.coverage``) in the same order."""
     results: list = [None] * len(files)
     entries: list = [None] * len(files)
-    dependencies: list = [None] * len(files)
-    covered: list = [None] * len(files)
     cache = ResultCache(cache_dir, settings) if cache_dir is not None else None
     run = frozenset(os.path.abspath(p) for p in files)
     todo = []
@@ -130,9 +142,10 @@ def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
         if cache is not None:
             entries[i], cached = cache.get(path, run)
             if cached is not None:
-                results[i], covered[i] = cached
+                results[i] = cached
                 continue
         todo.append(i)
+    done = len(files) - len(todo)
     jobs = jobs or os.cpu_count() or 1
     if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES:
         from concurrent.futures import ProcessPoolExecutor
@@ -140,26 +153,32 @@ def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
         size = max(1, min(32, len(todo) // (jobs * 4)))
         batches = [todo[i:i + size] for i in range(0, len(todo), size)]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for batch, done in zip(batches, pool.map(_lint_batch, [([files[i] for i in b], settings, run)
-                                                                   for b in batches])):
-                for i, (d, deps, cov) in zip(batch, done):
-                    results[i], dependencies[i], covered[i] = d, deps, cov
+            for batch, outcomes in zip(batches, pool.map(_lint_batch, [([files[i] for i in b], settings, run)
+                                                                       for b in batches])):
+                for i, outcome in zip(batch, outcomes):
+                    results[i] = outcome
+                done += len(batch)
+                if progress is not None:
+                    progress(done, len(files))
     else:
         project = Project(run, settings.python)
         for i in todo:
-            results[i], dependencies[i], covered[i] = _lint_one(files[i], settings, project)
+            results[i] = _lint_one(files[i], settings, project)
+            done += 1
+            if progress is not None:
+                progress(done, len(files))
     if cache is not None:
         for i in todo:
-            cache.put(entries[i], results[i], dependencies[i], run, covered[i])
+            cache.put(entries[i], results[i], run)
     if coverage is not None:
-        coverage.extend(covered)
-    seen = set()
-    for i, diags in enumerate(results):
+        coverage.extend(outcome[3] for outcome in results)
+    seen, deduplicated = set(), []
+    for diagnostics, names, _, _ in results:
         kept = []
-        for d in diags:
+        for d in diagnostics:
             key = (os.path.abspath(d.path), d.line, d.column, d.code)
             if key not in seen:
                 seen.add(key)
                 kept.append(d)
-        results[i] = kept
-    return results
+        deduplicated.append((kept, names))
+    return deduplicated
