@@ -123,7 +123,8 @@ PROGRESS_AFTER_SECONDS = 1.0
               help="The project's Python (or its environment's directory): imported packages are read from "
                    "its site-packages (default: shapelint's own).")
 @click.option("--show-unchecked", is_flag=True,
-              help="List each layer whose shape stayed unknown, with the first construct that stopped the analysis.")
+              help="Say how many layers got known shapes, and list each layer whose shape stayed unknown with the "
+                   "first construct that stopped the analysis.")
 def check(paths, output_format, select, ignore, extend_select, exit_zero, input_shapes, exclude, force_exclude,
           respect_gitignore, stdin_filename, fail_on, statistics, quiet, silent, add_noqa, show_settings,
           output_file, jobs, no_cache, cache_dir, confirm, confirm_timeout, python, show_unchecked):
@@ -210,10 +211,10 @@ def check(paths, output_format, select, ignore, extend_select, exit_zero, input_
 
 
 def _echo_coverage(coverage: list, show_unchecked: bool) -> None:
-    """What was checked: ``12 models, 148 of 160 layers with known shapes`` (each file's own layers,
-    as its models saw them); with ``--show-unchecked``, every layer is counted once, wherever its
-    shape became known (a block class checked through the model of another file), and each layer
-    that was not is listed with the first construct that stopped the analysis."""
+    """With ``--show-unchecked``: what was checked, ``12 models, 148 of 160 layers with known
+    shapes``, every layer counted once, wherever its shape became known (a block class checked
+    through the model of another file), and each layer that was not, with the first construct
+    that stopped the analysis."""
     import os
 
     from shapelint.coverage import Coverage
@@ -227,8 +228,8 @@ def _echo_coverage(coverage: list, show_unchecked: bool) -> None:
                 key = (os.path.normpath(path), line, column)
                 if key not in layers or (ok and not layers[key][4]):
                     layers[key] = (path, line, column, name, ok, reason)
-    if not coverage:
-        return
+    if not coverage or not show_unchecked:
+        return  # the summary stays one line unless asked
     if show_unchecked:
         total.layers, total.known = len(layers), sum(1 for layer in layers.values() if layer[4])
         for path, line, column, name, ok, reason in sorted(layers.values(), key=lambda l: (l[0], l[1], l[2])):

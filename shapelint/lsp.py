@@ -1,4 +1,6 @@
-"""Language server over stdio (pygls): diagnostics, shape hovers, shape inlay hints, noqa quick fix.
+"""Language server over stdio (pygls): diagnostics (pushed, or pulled by clients that ask),
+notebooks, shape hovers on layer definitions and calls, rule text on hover, shape inlay hints,
+noqa quick fix.
 
 A thin adapter: every feature reads one ``lint_source`` result per document version.
 Imported only by ``shapelint lsp``; pygls is an optional extra.
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,8 +20,8 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from shapelint import __version__
-from shapelint.api import NOQA, FileResult, Settings, lint_source
-from shapelint.catalogue import catalogue_dir
+from shapelint.api import NOQA, FileResult, Settings, excluded, lint_notebook, lint_source
+from shapelint.catalogue import rule_doc
 from shapelint.incremental import IncrementalParser
 from shapelint.project import default_project
 from shapelint.shapes.dims import format_shape
@@ -52,18 +55,53 @@ def _settings_for(path: str) -> Settings:
                     root=str(conf.root) if conf.root else None, python=conf.python)
 
 
-def _rule_doc_uri(code: str) -> str | None:
+def _skipped(path: str) -> bool:
+    """Files the project's ``exclude`` (or, with ``respect-gitignore``, git) leaves out of a run get
+    no diagnostics in the editor either, as with ``check --force-exclude``."""
+    from shapelint import config as configuration
+    from shapelint.gitignore import GitIgnore
+
     try:
-        path = catalogue_dir() / f"{code}.md"
+        conf = configuration.load(Path(path).parent)
+    except (configuration.ConfigError, OSError):
+        return False
+    if excluded(path, conf.exclude, str(conf.root) if conf.root else None):
+        return True
+    return conf.respect_gitignore and GitIgnore().ignored(path)
+
+
+def _rule_doc_url(code: str, template: str | None) -> str | None:
+    """The rule's documentation at ``template`` (the ``ruleDocsUrl`` initialization option, e.g.
+    ``https://host/shapelint/blob/v0.1.0/rules/{code}.md``); None without one, as shapelint has no
+    documentation site of its own: hovering the finding shows the rule's text instead."""
+    return template.replace("{code}", code) if template and "{code}" in template else None
+
+
+def rule_hover_text(code: str) -> str | None:
+    """What ``shapelint rule CODE`` prints, shortened to its title and "What it does"."""
+    from shapelint.report.sarif import doc_section
+
+    try:
+        doc = rule_doc(code)
     except FileNotFoundError:
         return None
-    return path.resolve().as_uri() if path.is_file() else None
+    if not doc:
+        return None
+    title = doc.splitlines()[0].lstrip("# ").strip()
+    what = doc_section(doc, "What it does")
+    return f"**{title}**\n\n{what}\n\n`shapelint rule {code}` prints the whole text."
 
 
 class ShapelintServer(LanguageServer):
     def __init__(self):
-        super().__init__("shapelint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("shapelint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         notebook_document_sync=types.NotebookDocumentSyncOptions(notebook_selector=[
+                             types.NotebookDocumentFilterWithCells(
+                                 cells=[types.NotebookCellLanguage(language="python")], notebook="jupyter-notebook")]))
         self._results: dict = {}  # uri -> (version, FileResult)
+        self._notebook_results: dict = {}  # notebook uri -> (version, {cell uri: [Diagnostic]})
+        self._skip: dict = {}  # uri -> excluded from linting (decided on open and save)
+        self.rule_docs_url: str | None = None  # the ruleDocsUrl initialization option
         self._pending: dict = {}  # uri -> debounced lint task
         self._parsers: dict = {}  # uri -> IncrementalParser: a keystroke re-parses one statement, not the file
         self._idle_collection = None  # the timer of the next full garbage collection
@@ -72,7 +110,7 @@ class ShapelintServer(LanguageServer):
     def result(self, uri: str) -> FileResult | None:
         """The lint result of the document's current text, computed once per version."""
         document = self.workspace.get_text_document(uri)
-        if document.path.endswith(".ipynb"):
+        if document.path.endswith(".ipynb") or self.cell_notebook(uri) is not None or self.skipped(uri):
             return None
         cached = self._results.get(uri)
         if cached and cached[0] == document.version and document.version is not None:
@@ -91,13 +129,86 @@ class ShapelintServer(LanguageServer):
         self._results[uri] = (document.version, result)
         return result
 
-    def publish(self, uri: str) -> None:
+    def skipped(self, uri: str) -> bool:
+        if uri not in self._skip:
+            document = self.workspace.get_text_document(uri)
+            self._skip[uri] = bool(document.path) and _skipped(document.path)
+        return self._skip[uri]
+
+    def recheck_exclusion(self, uri: str) -> None:
+        self._skip.pop(uri, None)
+
+    def cell_notebook(self, uri: str):
+        """The notebook a cell document belongs to, or None for a plain text document."""
+        return self.workspace.get_notebook_document(cell_uri=uri)
+
+    @property
+    def pulls_diagnostics(self) -> bool:
+        """Clients that pull diagnostics (``textDocument/diagnostic``) are not sent them as well."""
+        capabilities = self.client_capabilities
+        text_document = capabilities.text_document if capabilities else None
+        return text_document is not None and text_document.diagnostic is not None
+
+    def diagnostics_for(self, uri: str) -> list:
+        notebook = self.cell_notebook(uri)
+        if notebook is not None:
+            return self.notebook_diagnostics(notebook.uri).get(uri, [])
         document = self.workspace.get_text_document(uri)
         result = self.result(uri)
-        diagnostics = [self.to_lsp(document, d) for d in result.diagnostics] if result else []
+        return [self.to_lsp(document, d) for d in result.diagnostics] if result else []
+
+    def publish(self, uri: str) -> None:
+        if self.pulls_diagnostics:
+            return
+        document = self.workspace.get_text_document(uri)
+        diagnostics = self.diagnostics_for(uri)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, version=document.version, diagnostics=diagnostics))
         self._collect_later()
+
+    def notebook_diagnostics(self, notebook_uri: str) -> dict:
+        """Cell uri -> LSP diagnostics: the code cells linted as one program, as ``check`` lints a
+        ``.ipynb`` file; computed once per notebook version."""
+        notebook = self.workspace.get_notebook_document(notebook_uri=notebook_uri)
+        if notebook is None:
+            return {}
+        cached = self._notebook_results.get(notebook_uri)
+        if cached and cached[0] == notebook.version:
+            return cached[1]
+        cells = [c for c in notebook.cells if c.kind == types.NotebookCellKind.Code]
+        documents = [self.workspace.get_text_document(c.document) for c in cells]
+        per_cell: dict = {c.document: [] for c in cells}
+        from pygls.uris import to_fs_path
+
+        path = to_fs_path(notebook_uri) or notebook_uri
+        if not _skipped(path):
+            data = json.dumps({"cells": [{"cell_type": "code", "source": d.source} for d in documents],
+                               "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode("utf-8")
+            try:
+                result = lint_notebook(data, path, _settings_for(path))
+            except Exception as error:  # one odd notebook must not take the editor's server down
+                self.window_log_message(types.LogMessageParams(
+                    type=types.MessageType.Error, message=f"shapelint: internal error on {path}: {error!r}"))
+                result = FileResult(path, [])
+            for diag in result.diagnostics:
+                if diag.cell is not None and 0 < diag.cell <= len(cells):
+                    per_cell[cells[diag.cell - 1].document].append(self.to_lsp(documents[diag.cell - 1], diag))
+        self._notebook_results[notebook_uri] = (notebook.version, per_cell)
+        return per_cell
+
+    def forget_notebook(self, notebook_uri: str) -> list:
+        """The cells diagnosed last, once the notebook is closed."""
+        pending = self._pending.pop(notebook_uri, None)
+        if pending:
+            pending.cancel()
+        return list(self._notebook_results.pop(notebook_uri, (None, {}))[1])
+
+    def publish_notebook(self, notebook_uri: str) -> None:
+        if self.pulls_diagnostics:
+            return
+        for cell_uri, diagnostics in self.notebook_diagnostics(notebook_uri).items():
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell_uri,
+                                                                                  diagnostics=diagnostics))
 
     def _collect_later(self) -> None:
         self._lints_since_collection += 1
@@ -115,14 +226,14 @@ class ShapelintServer(LanguageServer):
         gc.collect()
 
     def to_lsp(self, document, diag) -> types.Diagnostic:
-        href = _rule_doc_uri(diag.code)
+        href = _rule_doc_url(diag.code, self.rule_docs_url)
         return types.Diagnostic(
             range=lsp_range(document, diag.line, diag.column, diag.end_line, diag.end_column),
             message=diag.message, severity=SEVERITIES.get(diag.severity, types.DiagnosticSeverity.Error),
             code=diag.code, code_description=types.CodeDescription(href=href) if href else None,
             source="shapelint")
 
-    def schedule(self, uri: str) -> None:
+    def schedule(self, uri: str, publish=None) -> None:
         if self._idle_collection is not None:  # the user is typing: not now
             self._idle_collection.cancel()
             self._idle_collection = None
@@ -133,7 +244,7 @@ class ShapelintServer(LanguageServer):
         async def later():
             await asyncio.sleep(DEBOUNCE_SECONDS)
             self._pending.pop(uri, None)
-            self.publish(uri)
+            (publish or self.publish)(uri)
 
         self._pending[uri] = asyncio.ensure_future(later())
 
@@ -143,7 +254,9 @@ class ShapelintServer(LanguageServer):
             pending.cancel()
         self._results.pop(uri, None)
         self._parsers.pop(uri, None)
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        self._skip.pop(uri, None)
+        if not self.pulls_diagnostics:
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     def edited(self, uri: str, closed: bool = False) -> None:
         """The editor's text of a module is what the documents importing it see, until it is closed."""
@@ -165,8 +278,10 @@ class ShapelintServer(LanguageServer):
                 self._results.pop(uri, None)
                 self.schedule(uri)
 
-    def layer_lines(self, uri: str) -> dict:
-        """0-based line -> [(layer name, input shape, output shape, call range)], in execution order."""
+    def layer_lines(self, uri: str, definitions: bool = False) -> dict:
+        """0-based line -> [(layer name, input shape, output shape, call range)], in execution order:
+        the lines where layers run, and with ``definitions`` also the lines that define them
+        (``self.conv = nn.Conv2d(...)``: one entry per call of the layer)."""
         document = self.workspace.get_text_document(uri)
         result = self.result(uri)
         lines: dict = {}
@@ -177,13 +292,17 @@ class ShapelintServer(LanguageServer):
             for node in model.nodes:
                 if not node.inputs or node.call_site is None:
                     continue
-                span = result.positions.span(node.call_site)
-                where = lsp_range(document, span.line, span.column, span.end_line, span.end_column)
-                entry = (node.name, _shape(node.inputs[0]), _shape(node.output), where)
-                key = (span.line, span.column, entry[0], entry[1], entry[2])
-                if key not in seen:
-                    seen.add(key)
-                    lines.setdefault(where.start.line, []).append(entry)
+                sites = [node.call_site]
+                if definitions and node.def_site is not None and node.def_site is not node.call_site:
+                    sites.append(node.def_site)
+                for site in sites:
+                    span = result.positions.span(site)
+                    where = lsp_range(document, span.line, span.column, span.end_line, span.end_column)
+                    entry = (node.name, _shape(node.inputs[0]), _shape(node.output), where)
+                    key = (span.line, span.column, entry[0], entry[1], entry[2])
+                    if key not in seen:
+                        seen.add(key)
+                        lines.setdefault(where.start.line, []).append(entry)
         return lines
 
 
@@ -246,6 +365,13 @@ def initialized(ls: ShapelintServer, params: types.InitializedParams):
                 watchers=[types.FileSystemWatcher(glob_pattern="**/*.py")]))]))
 
 
+@server.feature(types.INITIALIZE)
+def initialize(ls: ShapelintServer, params: types.InitializeParams):
+    options = params.initialization_options
+    if isinstance(options, dict) and isinstance(options.get("ruleDocsUrl"), str):
+        ls.rule_docs_url = options["ruleDocsUrl"]
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: ShapelintServer, params: types.DidOpenTextDocumentParams):
     ls.edited(params.text_document.uri)
@@ -260,7 +386,40 @@ def did_change(ls: ShapelintServer, params: types.DidChangeTextDocumentParams):
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: ShapelintServer, params: types.DidSaveTextDocumentParams):
+    ls.recheck_exclusion(params.text_document.uri)
     ls.publish(params.text_document.uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+def notebook_did_open(ls: ShapelintServer, params: types.DidOpenNotebookDocumentParams):
+    ls.publish_notebook(params.notebook_document.uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+def notebook_did_change(ls: ShapelintServer, params: types.DidChangeNotebookDocumentParams):
+    ls.schedule(params.notebook_document.uri, ls.publish_notebook)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+def notebook_did_save(ls: ShapelintServer, params: types.DidSaveNotebookDocumentParams):
+    ls.publish_notebook(params.notebook_document.uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+def notebook_did_close(ls: ShapelintServer, params: types.DidCloseNotebookDocumentParams):
+    cells = ls.forget_notebook(params.notebook_document.uri)
+    if not ls.pulls_diagnostics:
+        for cell in params.cell_text_documents:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell.uri, diagnostics=[]))
+        for cell_uri in cells:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell_uri, diagnostics=[]))
+
+
+@server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC,
+                types.DiagnosticOptions(identifier="shapelint", inter_file_dependencies=False,
+                                        workspace_diagnostics=False))
+def pull_diagnostics(ls: ShapelintServer, params: types.DocumentDiagnosticParams):
+    return types.RelatedFullDocumentDiagnosticReport(items=ls.diagnostics_for(params.text_document.uri))
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -278,11 +437,23 @@ def did_change_watched_files(ls: ShapelintServer, params: types.DidChangeWatched
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 def hover(ls: ShapelintServer, params: types.HoverParams) -> types.Hover | None:
-    layers = ls.layer_lines(params.text_document.uri).get(params.position.line)
-    if not layers:
+    """The shapes of the layers defined or run on the line, and the text of the rules whose
+    findings cover the position."""
+    parts = []
+    layers = ls.layer_lines(params.text_document.uri, definitions=True).get(params.position.line)
+    if layers:
+        text = "\n".join(f"{name}: {shape_in} -> {shape_out}" for name, shape_in, shape_out, _ in layers)
+        parts.append(f"```text\n{text}\n```")
+    position = (params.position.line, params.position.character)
+    codes = []
+    for diag in ls.diagnostics_for(params.text_document.uri):
+        start, end = diag.range.start, diag.range.end
+        if (start.line, start.character) <= position <= (end.line, end.character) and diag.code not in codes:
+            codes.append(diag.code)
+    parts.extend(text for text in map(rule_hover_text, codes) if text)
+    if not parts:
         return None
-    text = "\n".join(f"{name}: {shape_in} -> {shape_out}" for name, shape_in, shape_out, _ in layers)
-    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=f"```text\n{text}\n```"))
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)))
 
 
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT)

@@ -36,6 +36,20 @@ NOT_FOLLOWED = frozenset({"matplotlib", "pandas", "scipy", "sklearn", "PIL", "cv
                           "IPython", "seaborn", "yaml", "h5py", "six", "setuptools", "pkg_resources",
                           "typing_extensions", "pytest", "transformers", "huggingface_hub", "safetensors",
                           "onnx", "onnxruntime", "wandb", "tensorboard", "torchvision.io", "torchvision.datasets"})
+# Library functions read as a shorter equivalent source: what they do to the model, without the
+# weight loading and configuration plumbing around it (run by the same interpreter, like any module).
+SHIMS = {
+    "timm.models._builder.build_model_with_cfg": """
+def build_model_with_cfg(model_cls, variant, pretrained, pretrained_cfg=None, pretrained_cfg_overlay=None,
+                         model_cfg=None, feature_cfg=None, pretrained_strict=True, pretrained_filter_fn=None,
+                         cache_dir=None, kwargs_filter=None, pretrained_model_args=None, **kwargs):
+    if kwargs.get("features_only", False):
+        return features_only_model_is_not_modelled
+    if model_cfg is None:
+        return model_cls(**kwargs)
+    return model_cls(cfg=model_cfg, **kwargs)
+""",
+}
 MAX_MODULES = 64  # foreign modules one interpreter may load
 MAX_NESTING = 12  # modules loading modules
 MAX_MODULE_BYTES = 1024 * 1024
@@ -77,6 +91,7 @@ class Project:
         self.overlays: dict[str, str] = {}  # absolute path -> unsaved editor text
         self._parsed: dict[str, tuple] = {}  # absolute path -> (stamp, SourceModule | None)
         self._resolvers: dict[tuple, Resolver] = {}
+        self._shims: dict[str, cst.Module] = {}
 
     def resolver_for(self, path: Path | None) -> Resolver:
         here = Path(path).resolve().parent if path is not None else Path.cwd()
@@ -149,6 +164,12 @@ class Project:
         else:
             name, package = "__main__", ""
         return Importer(self, interp, self.resolver_for(file), package, file)
+
+    def shim_module(self, qual: str) -> cst.Module:
+        module = self._shims.get(qual)
+        if module is None:
+            module = self._shims[qual] = cst.parse_module(SHIMS[qual])
+        return module
 
     def in_run(self, path) -> bool:
         return os.path.abspath(path) in self.run_files
@@ -257,6 +278,9 @@ class Importer:
 
     def _find(self, qual: str, ref):
         reference = type(ref)  # the interpreter's ModuleRef
+        for alias in (qual, qual.replace("timm.models.", "timm.models._builder.", 1)):
+            if alias in SHIMS:
+                return self.shim(alias, ref)
         found = self.resolver.split(qual)
         if found is None:
             return ref
@@ -274,6 +298,12 @@ class Importer:
         if isinstance(value, reference) and value.qualname != qual:
             value = self.resolve(value)
         return value
+
+    def shim(self, qual: str, ref):
+        module = self.project.shim_module(qual)
+        scope = {"__name__": qual.rpartition(".")[0], "__package__": ""}
+        self.interp.run_foreign(module, scope)
+        return scope.get(qual.rpartition(".")[2], ref)
 
     def load(self, name: str, path: Path) -> dict | None:
         if name in self.modules:

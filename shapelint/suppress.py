@@ -137,7 +137,7 @@ def add_noqa(text: str, diagnostics) -> tuple[str, int]:
     lines = text.splitlines(keepends=True)
     wanted: dict = {}
     for diag in diagnostics:
-        if diag.code == "SL000":
+        if diag.code in ("SL000", "SL002"):  # nothing to suppress: a file that does not parse, a stale comment
             continue
         last = min(diag.end_line, diag.line + SUPPRESSION_REACH, len(lines))
         line = next((n for n in range(diag.line, last + 1) if n in commentable), None)

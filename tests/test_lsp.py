@@ -128,16 +128,10 @@ def test_open_publishes_the_channel_mismatch(session):
     assert diag.range == types.Range(start=types.Position(line=5, character=4),
                                      end=types.Position(line=5, character=23))
     assert "expects 32 input channels but receives 16" in diag.message
-    from shapelint.catalogue import rule_doc
-
-    if rule_doc("SL101") is None:  # the catalogue is not there: no link rather than a dead one
-        assert diag.code_description is None
-        return
-    href = diag.code_description.href
-    assert href.startswith("file://") and href.endswith("/SL101.md")
-    from urllib.parse import unquote, urlparse
-
-    assert Path(unquote(urlparse(href).path)).read_text(encoding="utf-8") == rule_doc("SL101")
+    # No link into the local installation (file://): without a documentation URL configured
+    # (the ruleDocsUrl initialization option, tests/test_lsp_workflow.py) hovering the finding
+    # shows the rule's text instead.
+    assert diag.code_description is None
 
 
 def test_change_to_the_fixed_text_clears_diagnostics(session):

@@ -98,8 +98,17 @@ class SourceLines:
             return []
 
 
+MAX_SHOWN_COLUMNS = 240  # a longer line (minified or generated code) is cut, with an ellipsis
+
+
 def _width(text: str) -> int:
     return len(text.replace("\t", TAB))
+
+
+def _printable(text: str) -> str:
+    """What a terminal can show: control characters (a binary file's bytes) become U+FFFD."""
+    shown = "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in text).replace("\t", TAB)
+    return shown if len(shown) <= MAX_SHOWN_COLUMNS else shown[:MAX_SHOWN_COLUMNS] + "…"
 
 
 def _snippet(d, lines: list[str], colour: bool) -> list[str]:
@@ -112,13 +121,13 @@ def _snippet(d, lines: list[str], colour: bool) -> list[str]:
     out = [f"{' ' * gutter} {bar}"]
     style = STYLES.get(d.severity, "")
     for number in range(first, last + 1):
-        text = lines[number - 1].replace("\t", TAB)
+        text = _printable(lines[number - 1])
         out.append(f"{_paint(str(number).rjust(gutter), DIM, colour)} {bar} {text}".rstrip())
         if number == d.line:
             source = lines[number - 1]
-            start = _width(source[:max(0, d.column - 1)])
+            start = min(_width(source[:max(0, d.column - 1)]), MAX_SHOWN_COLUMNS)
             end_column = d.end_column if d.end_line == d.line else len(source.rstrip()) + 1
-            width = max(1, _width(source[:max(0, end_column - 1)]) - start)
+            width = max(1, min(_width(source[:max(0, end_column - 1)]), MAX_SHOWN_COLUMNS + 1) - start)
             carets = _paint("^" * width, style, colour)
             out.append(f"{' ' * gutter} {bar} {' ' * start}{carets} {_paint(d.code, style, colour)}")
     out.append(f"{' ' * gutter} {bar}")
