@@ -312,7 +312,7 @@ def _unknown_model_names(cli_inputs, conf, paths, files, outcomes) -> list[str]:
         if file_part:
             indexes = where(key)
             if not indexes:
-                if required:
+                if required or whole_project:
                     problems.append(f"{origin} {key}: no linted file matches {file_part!r}")
                 continue
         elif required or whole_project:

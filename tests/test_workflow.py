@@ -187,6 +187,10 @@ def test_misspelt_model_in_pyproject_inputs(tmp_path):
     # pre-commit passes only the changed files: an entry for a file not linted is not checked
     (tmp_path / "other.py").write_text("import torch\n")
     assert shapelint("check", "other.py", cwd=tmp_path).returncode == 0
+    (tmp_path / "pyproject.toml").write_text('[tool.shapelint.inputs]\n"model/net.py:Net" = [1, 3, 32, 32]\n')
+    result = shapelint("check", cwd=tmp_path)  # a misspelt file, and the whole project was linted
+    assert result.returncode == 2 and "no linted file matches 'model/net.py'" in result.stderr
+    assert shapelint("check", "other.py", cwd=tmp_path).returncode == 0
     (tmp_path / "pyproject.toml").write_text('[tool.shapelint.inputs]\nNett = [1, 3, 32, 32]\n')
     assert shapelint("check", cwd=tmp_path).returncode == 2  # the whole project was linted
     assert shapelint("check", "other.py", cwd=tmp_path).returncode == 0  # not provable from one file
