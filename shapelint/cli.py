@@ -176,6 +176,7 @@ def check(paths, output_format, select, ignore, extend_select, exit_zero, input_
         click.echo(f"respect-gitignore: {str(respect_gitignore).lower()}")
         click.echo(f"inputs: {dict(settings.inputs)}")
         click.echo(f"fail-on: {fail_on}")
+        click.echo(f"output-format: {output_format or conf.output_format or 'full on a terminal, else concise'}")
         return
     sources = {}
     coverage: list = []

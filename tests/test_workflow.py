@@ -155,6 +155,13 @@ def test_repeated_options_accumulate(tmp_path):
     assert neither.returncode == 0 and neither.stdout == ""
     comma = shapelint("check", "--select", "SL101,SL102", "bad.py", cwd=tmp_path)
     assert comma.stdout == both.stdout
+    shown = shapelint("check", "--select", "SL1", "--select", "SL202", "--exclude", "a/*", "--exclude", "b/*",
+                      "--show-settings", cwd=tmp_path).stdout
+    from shapelint.rules import RULES
+
+    expected = ", ".join(c for c in sorted(RULES) if c.startswith("SL1") or c == "SL202")
+    assert f"enabled rules: {expected}\n" in shown and "SL201" not in shown, shown
+    assert "exclude: ['a/*', 'b/*']\n" in shown
 
 
 def test_a_misspelt_model_name_is_a_usage_error_naming_the_models_found(tmp_path):
