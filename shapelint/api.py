@@ -8,11 +8,14 @@ from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 from shapelint.ir import Span
-from shapelint.parse import ParseFailure, Positions, parse_source
+from shapelint.parse import ParseFailure, Positions, parse_source, room_for_nesting
 from shapelint.rules import RULES, findings_of
 from shapelint.suppress import FILE_NOQA, IGNORE, NOQA, suppressing_line, unused
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = 5 * 1024 * 1024  # read at most this much of a file
+# Parse at most this much: LibCST's tree takes about 1 GB of memory per MB of source.  Files that
+# import no framework are never parsed, so they are only checked for syntax, up to MAX_FILE_BYTES.
+MAX_ANALYSED_BYTES = 2 * 1024 * 1024
 # Only files that import a framework can hold a model; a cheap test before parsing.
 FRAMEWORK_HINT = re.compile(rb"^[ \t]*(?:import|from)[ \t]+(?:torch|tensorflow|keras|tf_keras)\b|"
                             rb"^[ \t]*import[ \t].*,[ \t]*(?:torch|tensorflow|keras|tf_keras)\b", re.MULTILINE)
@@ -151,12 +154,24 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
 
     ``project``: a ``shapelint.project.Project`` holding the modules of this run, so that each is
     parsed once and a finding in a file of the run is reported there (default: one per process)."""
+    with room_for_nesting():
+        return _lint_source(source, path, settings, want_models, line_map, prune, parser, project)
+
+
+def _lint_source(source, path, settings, want_models, line_map, prune, parser, project) -> FileResult:
     settings = settings or Settings()
     text_bytes = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
     if not want_models and not FRAMEWORK_HINT.search(text_bytes) and b"\x00" not in text_bytes:
         # Nothing to analyse; still report files that do not parse, as the contract promises.
         if _looks_parseable(text_bytes):
             return FileResult(path, [])
+    if len(text_bytes) > MAX_ANALYSED_BYTES:
+        diags = []
+        if settings.enabled("SL000") and not any("SL000".startswith(p) for p in settings.ignored_in(path)):
+            diags.append(Diagnostic(path, 1, 1, 1, 1, "SL000", "error",
+                                    f"file too large to analyse ({len(text_bytes)} bytes; the limit is "
+                                    f"{MAX_ANALYSED_BYTES}, as its syntax tree would take about 1 GB per MB)"))
+        return FileResult(path, diags)
     from shapelint.project import analysing, default_project
 
     project = project or default_project(settings.python)
@@ -186,9 +201,10 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
     if FILE_NOQA.search(code_text[:4096]):
         return FileResult(path, [])
     from shapelint import frontends
+    from shapelint.frontends import budget
 
     inputs = _InputLookups(inputs_for(settings, path))
-    with analysing(project, None if path == "<stdin>" else path) as context:
+    with analysing(project, None if path == "<stdin>" else path) as context, budget.for_file() as work:
         try:
             models = frontends.analyse(module, inputs, code_text)
         except RecursionError:
@@ -221,14 +237,18 @@ def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings |
         if key in seen:
             continue
         seen.add(key)
-        message = finding.message(_cell_spans(positions.span, line_map) if line_map else positions.span) \
-            if callable(finding.message) else finding.message
+        message = _message(finding, _cell_spans(positions.span, line_map) if line_map else positions.span)
         diag = Diagnostic(path, span.line, span.column, span.end_line, span.end_column, finding.code,
                           RULES[finding.code].severity, message)
         if lines is None:
             lines = code_text.splitlines()
         found.append(diag)
         if not _suppressed(lines, diag):
+            diags.append(diag)
+    if work.exhausted_in is not None and settings.enabled("SL001") \
+            and not any("SL001".startswith(p) for p in file_ignores):
+        diag = _budget_diagnostic(path, work, positions)
+        if not _suppressed(lines if lines is not None else code_text.splitlines(), diag):
             diags.append(diag)
     if check_unused:
         diags.extend(_unused_suppressions(path, code_text, found, models, positions))
@@ -354,6 +374,33 @@ def _display_path(where: Path, importer: str) -> str:
     return str(where) if relative.startswith("..") else relative
 
 
+def _budget_diagnostic(path: str, work, positions: Positions) -> Diagnostic:
+    """SL001 where the analysis ran out of steps: the function (or module) it was analysing."""
+    from shapelint.frontends.budget import FILE_STEPS
+    from shapelint.frontends.interp import STEP_BUDGET
+
+    what = f"`{work.label}`" if work.label else "module-level code"
+    if work.per_model:
+        message = (f"analysis of {what} stopped after {STEP_BUDGET:,} steps (the budget per model); "
+                   "findings that depend on the rest of it may be missing")
+    else:
+        message = (f"analysis stopped in {what}: the file's budget of {FILE_STEPS:,} steps is spent; "
+                   "findings in the code analysed after it may be missing")
+    span = positions.span(work.exhausted_in) if work.label else Span(1, 1, 1, 1)
+    return Diagnostic(path, span.line, span.column, span.line, span.column, "SL001", RULES["SL001"].severity, message)
+
+
+def _message(finding, span_of) -> str:
+    """The finding's text; a finding whose text cannot be made is still reported, by its rule."""
+    if not callable(finding.message):
+        return finding.message
+    try:
+        return finding.message(span_of)
+    except Exception as error:  # noqa: BLE001 - a message never costs the finding
+        rule = RULES[finding.code]
+        return f"{rule.summary} (details unavailable: {type(error).__name__})"
+
+
 def _parse_pruned(source: bytes | str, data: bytes, always: bool):
     """The module parsed without the statements no model can need (``shapelint/prune.py``);
     None to parse the whole file instead, as when the pruned source does not parse."""
@@ -425,25 +472,83 @@ def lint_notebook(data: bytes, path: str, settings: Settings | None = None, want
                       dependencies=result.dependencies, where=result.where, coverage=result.coverage)
 
 
-def lint_file(path: str, settings: Settings | None = None, want_models: bool = False, project=None) -> FileResult:
+class SourceError(Exception):
+    """A path that is not read: not a regular file, too large, or unreadable."""
+
+
+INTERNAL_ERROR = "internal error"  # how SL000 messages for shapelint's own failures begin (exit code 2)
+
+
+def is_internal_error(diag: Diagnostic) -> bool:
+    return diag.code == "SL000" and diag.message.startswith(INTERNAL_ERROR)
+
+
+def read_source(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file, at most ``limit`` of them; anything else (a FIFO, a device, a
+    socket, a directory) is refused without reading or blocking.  Raises ``SourceError``."""
+    import stat
+
+    def refuse_special(mode: int) -> None:
+        if stat.S_ISDIR(mode):  # a directory that could not be listed (see collect_files)
+            try:
+                os.listdir(path)
+            except OSError as error:
+                raise SourceError(f"cannot read directory: {error.strerror}") from None
+            raise SourceError("cannot read directory")
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else \
+                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file"
+            raise SourceError(f"not a regular file ({kind})")
+
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            return FileResult(path, [Diagnostic(path, 1, 1, 1, 1, "SL000", "error",
-                                                f"file too large to lint ({size} bytes > {MAX_FILE_BYTES})")])
-        with open(path, "rb") as handle:
-            data = handle.read()
+        refuse_special(os.stat(path).st_mode)  # a device is never even opened (opening some has effects)
+    except OSError:
+        pass  # the open below says why
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)  # non-blocking: opening a FIFO with no writer returns at once
     except OSError as error:
-        return FileResult(path, [Diagnostic(path, 1, 1, 1, 1, "SL000", "error", f"cannot read file: {error.strerror}")])
+        what = "directory" if os.path.isdir(path) else "file"
+        raise SourceError(f"cannot read {what}: {error.strerror}") from None
+    try:
+        refuse_special(os.fstat(fd).st_mode)  # what was opened, not what the path named a moment ago
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise SourceError(f"file too large to lint (more than {limit} bytes)")
+        return b"".join(chunks)
+    except OSError as error:
+        raise SourceError(f"cannot read file: {error.strerror}") from None
+    finally:
+        os.close(fd)
+
+
+def lint_file(path: str, settings: Settings | None = None, want_models: bool = False,
+              data: bytes | None = None, project=None) -> FileResult:
+    """``data``: the file's bytes when the caller has read them already (``read_source``)."""
+    if data is not None and len(data) > MAX_FILE_BYTES:
+        return FileResult(path, [Diagnostic(path, 1, 1, 1, 1, "SL000", "error",
+                                            f"file too large to lint (more than {MAX_FILE_BYTES} bytes)")])
+    if data is None:
+        try:
+            data = read_source(path)
+        except SourceError as error:
+            return FileResult(path, [Diagnostic(path, 1, 1, 1, 1, "SL000", "error", str(error))])
     try:
         if path.endswith(".ipynb"):
             return lint_notebook(data, path, settings, want_models)
         return lint_source(data, path, settings, want_models, project=project)
     except RecursionError:
-        return FileResult(path, [])
+        return FileResult(path, [Diagnostic(path, 1, 1, 1, 1, "SL000", "error",
+                                            "source too deeply nested to analyse (recursion limit)")])
     except Exception as error:  # noqa: BLE001 - one bad file never stops the run
         return FileResult(path, [Diagnostic(path, 1, 1, 1, 1, "SL000", "error",
-                                            f"internal error while analysing: {type(error).__name__}: {error}")])
+                                            f"{INTERNAL_ERROR} while analysing {path}: {type(error).__name__}: {error}")])
 
 
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", "node_modules",
@@ -484,13 +589,14 @@ def collect_files(paths, exclude: tuple = (), respect_gitignore: bool = False, f
     ignored = GitIgnore() if respect_gitignore else None
     files = []
     for top in paths:
-        if os.path.isfile(top):
+        if not os.path.isdir(top):  # a FIFO or device named on the command line is refused when read
             if not force_exclude or not (excluded(top, exclude, root) or (ignored and ignored.ignored(top))):
                 files.append(top)
             continue
         if excluded(top, exclude, root) and force_exclude:
             continue
-        for dirpath, dirnames, filenames in os.walk(top):
+        # A directory that cannot be listed is linted as a path too: it is reported, not skipped.
+        for dirpath, dirnames, filenames in os.walk(top, onerror=lambda error: files.append(error.filename)):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
                                  and not excluded(os.path.join(dirpath, d), exclude, root)
                                  and not (ignored and ignored.ignored(os.path.join(dirpath, d), directory=True)))
@@ -507,4 +613,5 @@ def lint_paths(paths, settings: Settings | None = None, exclude: tuple = ()):
         yield lint_file(path, settings)
 
 
-__all__ = ["Diagnostic", "Settings", "FileResult", "lint_source", "lint_file", "lint_paths", "Span"]
+__all__ = ["Diagnostic", "Settings", "FileResult", "SourceError", "lint_source", "lint_file", "lint_paths",
+           "read_source", "is_internal_error", "Span"]

@@ -67,6 +67,9 @@ class _Group(click.Group):
             sys.exit(EXIT_ERROR)
         except click.Abort:
             sys.exit(EXIT_ERROR)
+        except Exception as error:  # noqa: BLE001 - a crash is an internal error: exit 2, one line
+            click.echo(f"shapelint: internal error: {type(error).__name__}: {error}", err=True)
+            sys.exit(EXIT_ERROR)
 
 
 @click.group(cls=_Group)
@@ -133,7 +136,7 @@ def check(paths, output_format, select, ignore, extend_select, exit_zero, input_
     from pathlib import Path
 
     from shapelint import config as configuration
-    from shapelint.api import Settings, collect_files
+    from shapelint.api import Settings, collect_files, is_internal_error
 
     from_stdin = "-" in paths
     if from_stdin and len(paths) > 1:
@@ -205,6 +208,8 @@ def check(paths, output_format, select, ignore, extend_select, exit_zero, input_
     if output_format in (None, *TEXT_FORMATS) and not output_file and not (quiet or silent):
         click.echo(_summary(diagnostics, len(files)), err=True)
         _echo_coverage(coverage, show_unchecked)
+    if any(is_internal_error(d) for d in diagnostics):
+        sys.exit(EXIT_ERROR)  # reported above, with the file named
     threshold = SEVERITY_ORDER[fail_on]
     failing = [d for d in diagnostics if SEVERITY_ORDER.get(d.severity, 2) >= threshold]
     if failing and not exit_zero:
@@ -241,18 +246,17 @@ def _echo_coverage(coverage: list, show_unchecked: bool) -> None:
 
 def _lint_stdin(stdin_filename, settings, exclude, force_exclude, respect_gitignore, conf, sources):
     """Standard input linted as ``stdin_filename`` (or ``-``): ([name], [(diagnostics, model names)])."""
-    from shapelint.api import excluded, lint_notebook, lint_source
+    from shapelint.api import MAX_FILE_BYTES, excluded, lint_file
     from shapelint.gitignore import GitIgnore
 
-    data = sys.stdin.buffer.read()
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)  # lint_file reports what is over the cap
     name = stdin_filename or "-"
     root = str(conf.root) if conf.root else None
     if stdin_filename and force_exclude and (excluded(name, exclude, root)
                                              or (respect_gitignore and GitIgnore().ignored(name))):
         return [], []
     sources[name] = data.decode("utf-8", "replace")
-    lint = lint_notebook if name.endswith(".ipynb") else lint_source
-    result = lint(data, name, settings)
+    result = lint_file(name, settings, data=data)
     return [name], [(result.diagnostics, (result.model_names, result.bound_names))]
 
 
@@ -389,7 +393,9 @@ def _summary(diagnostics, files: int) -> str:
     parts = [f"{by_severity[s]} {s}{'s' if by_severity[s] != 1 and s != 'info' else ''}"
              for s in ("error", "warning", "info") if by_severity[s]]
     count = len(diagnostics)
-    return f"Found {count} finding{'s' if count != 1 else ''} in {checked} ({', '.join(parts)})."
+    stopped = len({d.path for d in diagnostics if d.code == "SL001"})
+    incomplete = f" Analysis stopped early in {stopped} file{'s' if stopped != 1 else ''} (SL001)." if stopped else ""
+    return f"Found {count} finding{'s' if count != 1 else ''} in {checked} ({', '.join(parts)}).{incomplete}"
 
 
 @cli.command()

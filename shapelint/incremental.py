@@ -29,16 +29,14 @@ Why a chunk parsed on its own gives the nodes the whole parse gives:
 
 from __future__ import annotations
 
-import ast
 import io
 import re
 import tokenize
-import warnings
 from dataclasses import dataclass, field
 
 import libcst as cst
 
-from shapelint.parse import ParseFailure, Positions, parse_source, position_table
+from shapelint.parse import ParseFailure, Positions, parse_source, position_table, python_ast
 
 FALLBACK_INDENT = "    "  # LibCST's default indent when a text has no indented block
 NEWLINE = re.compile(r"\r\n?|\n")
@@ -222,9 +220,7 @@ def _chunk_spans(text: str) -> list | None:
     if "__future__" in text and GRAMMAR_FUTURES.search(text):
         return None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarnings: LibCST and the rules have nothing to say about them
-            tree = ast.parse(text)
+        tree = python_ast(text)  # nesting capped as for a whole parse: every chunk is safe for LibCST
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     units = []  # (first line, last line) of each LibCST top-level statement, 1-based

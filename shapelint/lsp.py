@@ -2,7 +2,10 @@
 notebooks, shape hovers on layer definitions and calls, rule text on hover, shape inlay hints,
 noqa quick fix.
 
-A thin adapter: every feature reads one ``lint_source`` result per document version.
+A thin adapter: every feature reads one ``lint_source`` result per document version, computed
+off the message loop (``shapelint/lsp_worker.py``) and read with ``ShapelintServer.result`` (never
+waits) or ``await ShapelintServer.current_result`` (waits a little, on the loop, without
+blocking it).  The stdio framing is ``shapelint/lsp_io.py``.
 Imported only by ``shapelint lsp``; pygls is an optional extra.
 """
 
@@ -20,13 +23,18 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from shapelint import __version__
-from shapelint.api import NOQA, FileResult, Settings, excluded, lint_notebook, lint_source
+from shapelint.api import NOQA, FileResult, excluded, lint_notebook, lint_source
 from shapelint.catalogue import rule_doc
 from shapelint.incremental import IncrementalParser
+from shapelint.lsp_io import StdinReader, read_messages
+from shapelint.lsp_worker import INLINE_MAX_BYTES, Job, LintWorker, Outcome
+from shapelint.lsp_worker import settings_for as _settings_for
 from shapelint.project import default_project
 from shapelint.shapes.dims import format_shape
 
 DEBOUNCE_SECONDS = 0.3
+FEATURE_WAIT_SECONDS = 2.0  # how long hover & co. wait for a lint in progress before answering without it
+PULL_WAIT_SECONDS = 90.0  # a pulled report waits for its lint (bounded by the work budget, or the process timeout)
 # Full garbage collections walk every live tree and result (tens of milliseconds on a large file):
 # they run once the user has paused this long, or right after a publish when typing never pauses.
 IDLE_COLLECTION_SECONDS = 1.0
@@ -41,18 +49,6 @@ def lsp_range(document, line: int, column: int, end_line: int, end_column: int) 
     server_range = ServerTextRange(ServerTextPosition(line - 1, column - 1),
                                    ServerTextPosition(end_line - 1, end_column - 1))
     return document.range_to_client_units(server_range)
-
-
-def _settings_for(path: str) -> Settings:
-    from shapelint import config as configuration
-
-    try:
-        conf = configuration.load(Path(path).parent)
-    except (configuration.ConfigError, OSError):
-        return Settings()
-    return Settings(select=conf.select, ignore=conf.ignore, extend_select=conf.extend_select,
-                    inputs=conf.inputs, per_file_ignores=conf.per_file_ignores,
-                    root=str(conf.root) if conf.root else None, python=conf.python)
 
 
 def _skipped(path: str) -> bool:
@@ -103,31 +99,115 @@ class ShapelintServer(LanguageServer):
         self._skip: dict = {}  # uri -> excluded from linting (decided on open and save)
         self.rule_docs_url: str | None = None  # the ruleDocsUrl initialization option
         self._pending: dict = {}  # uri -> debounced lint task
-        self._parsers: dict = {}  # uri -> IncrementalParser: a keystroke re-parses one statement, not the file
+        self._parsers: dict = {}  # uri -> IncrementalParser (the lint thread's): a keystroke re-parses one statement
         self._idle_collection = None  # the timer of the next full garbage collection
         self._lints_since_collection = 0
+        self._linting: dict = {}  # uri -> (version, Future of an Outcome), the newest lint asked for
+        self._open: set = set()  # uris of open documents: a lint that ends after a close is dropped
+        self._noticed: set = set()  # uris told that they are linted in a separate process
+        self._loop = None
+        self.linter = LintWorker(self._lint_inline, self._lint_done)
+
+    def start_io(self, stdin=None, stdout=None):
+        """pygls' stdio server, with a reader that survives broken framing (``lsp_io``)."""
+        import sys
+        import threading
+
+        from pygls.io_ import StdoutWriter
+
+        self._stop_event = threading.Event()
+        reader = StdinReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(read_messages(self._stop_event, reader, self.protocol, self.report_server_error))
+        except BrokenPipeError:
+            pass  # the client went away
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.linter.close()
+            self.shutdown()
+
+    def lintable(self, uri: str) -> bool:
+        document = self.workspace.get_text_document(uri)
+        return not (document.path.endswith(".ipynb") or self.cell_notebook(uri) is not None or self.skipped(uri))
 
     def result(self, uri: str) -> FileResult | None:
-        """The lint result of the document's current text, computed once per version."""
-        document = self.workspace.get_text_document(uri)
-        if document.path.endswith(".ipynb") or self.cell_notebook(uri) is not None or self.skipped(uri):
+        """The lint result of the document's current text when it is ready; never waits."""
+        if not self.lintable(uri):
             return None
+        document = self.workspace.get_text_document(uri)
         cached = self._results.get(uri)
         if cached and cached[0] == document.version and document.version is not None:
             return cached[1]
+        return None
+
+    async def current_result(self, uri: str, timeout: float = FEATURE_WAIT_SECONDS) -> FileResult | None:
+        """The lint result of the document's current text, linting it if nobody has asked yet;
+        waits at most ``timeout`` seconds (the loop goes on meanwhile), then None."""
+        ready = self.result(uri)
+        if ready is not None:
+            return ready
+        future = self.lint(uri)
+        if future is None:
+            return None
         try:
-            parser = self._parsers.get(uri)
-            if parser is None:
-                parser = self._parsers[uri] = IncrementalParser()
-            with _collection_deferred():
-                result = lint_source(document.source, document.path, _settings_for(document.path),
-                                     want_models=True, parser=parser)
-        except Exception as error:  # one odd file must not take the editor's server down
-            self.window_log_message(types.LogMessageParams(
-                type=types.MessageType.Error, message=f"shapelint: internal error on {document.path}: {error!r}"))
-            result = FileResult(document.path, [])
-        self._results[uri] = (document.version, result)
-        return result
+            outcome = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), timeout)
+        except asyncio.TimeoutError:
+            return None
+        return self.result(uri) if outcome.result is not None else None
+
+    def lint(self, uri: str):
+        """Starts linting the document's current text (once per version); the diagnostics are
+        published when it is done.  Returns the Future of its ``Outcome``, or None when the
+        document is not linted this way (notebooks, excluded files)."""
+        if not self.lintable(uri):
+            return None
+        document = self.workspace.get_text_document(uri)
+        self._loop = asyncio.get_running_loop()
+        self._open.add(uri)
+        asked = self._linting.get(uri)
+        if asked and asked[0] == document.version and document.version is not None:
+            return asked[1]
+        source = document.source
+        if len(source) > INLINE_MAX_BYTES and uri not in self._noticed:
+            self._noticed.add(uri)
+            self.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Info,
+                message=f"shapelint: {Path(document.path).name} is large ({len(source) // 1024} KB): its diagnostics "
+                        "are computed in a separate process and come later; hover and inlay hints are off for it"))
+        future = self.linter.submit(uri, document.version, source, document.path)
+        self._linting[uri] = (document.version, future)
+        return future
+
+    def _lint_inline(self, job: Job) -> FileResult:
+        """On the lint thread."""
+        parser = self._parsers.get(job.uri)
+        if parser is None:
+            parser = self._parsers[job.uri] = IncrementalParser()
+        with _collection_deferred():
+            return lint_source(job.text, job.path, _settings_for(job.path), want_models=True, parser=parser)
+
+    def _lint_done(self, job: Job, outcome: Outcome) -> None:
+        """On the lint thread: the rest happens on the loop."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._finish, job, outcome)
+
+    def _finish(self, job: Job, outcome: Outcome) -> None:
+        if outcome.notice:
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Warning, message=outcome.notice))
+        if job.uri not in self._open:
+            self._parsers.pop(job.uri, None)  # closed while it was linted
+            return
+        document = self.workspace.get_text_document(job.uri)
+        if outcome.result is None or document.version != job.version:
+            return  # a newer version is on its way
+        self._results[job.uri] = (job.version, outcome.result)
+        if not self.pulls_diagnostics:
+            diagnostics = [self.to_lsp(document, d) for d in outcome.result.diagnostics]
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=job.uri, version=document.version, diagnostics=diagnostics))
+        self._collect_later()
 
     def skipped(self, uri: str) -> bool:
         if uri not in self._skip:
@@ -158,13 +238,13 @@ class ShapelintServer(LanguageServer):
         return [self.to_lsp(document, d) for d in result.diagnostics] if result else []
 
     def publish(self, uri: str) -> None:
-        if self.pulls_diagnostics:
+        """Lint now (also for clients that pull, so that the report is ready when they ask); the
+        diagnostics are published when the lint is done."""
+        if self.lint(uri) is not None or self.pulls_diagnostics:
             return
         document = self.workspace.get_text_document(uri)
-        diagnostics = self.diagnostics_for(uri)
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, version=document.version, diagnostics=diagnostics))
-        self._collect_later()
+        self.text_document_publish_diagnostics(  # not linted here (a cell, an excluded file)
+            types.PublishDiagnosticsParams(uri=uri, version=document.version, diagnostics=self.diagnostics_for(uri)))
 
     def notebook_diagnostics(self, notebook_uri: str) -> dict:
         """Cell uri -> LSP diagnostics: the code cells linted as one program, as ``check`` lints a
@@ -252,7 +332,10 @@ class ShapelintServer(LanguageServer):
         pending = self._pending.pop(uri, None)
         if pending:
             pending.cancel()
+        self._open.discard(uri)
+        self._noticed.discard(uri)
         self._results.pop(uri, None)
+        self._linting.pop(uri, None)
         self._parsers.pop(uri, None)
         self._skip.pop(uri, None)
         if not self.pulls_diagnostics:
@@ -276,6 +359,7 @@ class ShapelintServer(LanguageServer):
         for uri, (_, result) in list(self._results.items()):
             if uri != changed_uri and result is not None and path in result.dependencies:
                 self._results.pop(uri, None)
+                self._linting.pop(uri, None)  # the same version, linted again
                 self.schedule(uri)
 
     def layer_lines(self, uri: str, definitions: bool = False) -> dict:
@@ -418,7 +502,8 @@ def notebook_did_close(ls: ShapelintServer, params: types.DidCloseNotebookDocume
 @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC,
                 types.DiagnosticOptions(identifier="shapelint", inter_file_dependencies=False,
                                         workspace_diagnostics=False))
-def pull_diagnostics(ls: ShapelintServer, params: types.DocumentDiagnosticParams):
+async def pull_diagnostics(ls: ShapelintServer, params: types.DocumentDiagnosticParams):
+    await ls.current_result(params.text_document.uri, PULL_WAIT_SECONDS)
     return types.RelatedFullDocumentDiagnosticReport(items=ls.diagnostics_for(params.text_document.uri))
 
 
@@ -436,9 +521,10 @@ def did_change_watched_files(ls: ShapelintServer, params: types.DidChangeWatched
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
-def hover(ls: ShapelintServer, params: types.HoverParams) -> types.Hover | None:
+async def hover(ls: ShapelintServer, params: types.HoverParams) -> types.Hover | None:
     """The shapes of the layers defined or run on the line, and the text of the rules whose
     findings cover the position."""
+    await ls.current_result(params.text_document.uri)
     parts = []
     layers = ls.layer_lines(params.text_document.uri, definitions=True).get(params.position.line)
     if layers:
@@ -457,7 +543,8 @@ def hover(ls: ShapelintServer, params: types.HoverParams) -> types.Hover | None:
 
 
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT)
-def inlay_hints(ls: ShapelintServer, params: types.InlayHintParams) -> list[types.InlayHint]:
+async def inlay_hints(ls: ShapelintServer, params: types.InlayHintParams) -> list[types.InlayHint]:
+    await ls.current_result(params.text_document.uri)
     document = ls.workspace.get_text_document(params.text_document.uri)
     hints = []
     for line, layers in sorted(ls.layer_lines(params.text_document.uri).items()):
@@ -475,10 +562,10 @@ def inlay_hints(ls: ShapelintServer, params: types.InlayHintParams) -> list[type
 
 @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
                 types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
-def code_actions(ls: ShapelintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+async def code_actions(ls: ShapelintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     uri = params.text_document.uri
+    result = await ls.current_result(uri)
     document = ls.workspace.get_text_document(uri)
-    result = ls.result(uri)
     actions = []
     for diag in result.diagnostics if result else []:
         lsp_diag = ls.to_lsp(document, diag)

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import ast
+import sys
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import libcst as cst
 
 from shapelint.ir import Span
+
+# Levels of syntax-tree nesting a file may have before LibCST sees it.  CPython itself refuses
+# about 3,000 (and 200 nested brackets); LibCST's native parser overflows its stack on deeper
+# input and its time grows with the square of a left-nested chain's length (``1+1+…``,
+# ``a.b.c…``, ``f()()…``: 1,000 links take up to 1 s, 2,000 take 4 s).
+MAX_NESTING = 1000
+FRAMES_PER_LEVEL = 8
 
 
 @dataclass
@@ -35,6 +46,9 @@ def parse_source(source: bytes | str) -> cst.Module | ParseFailure:
             except (SyntaxError, LookupError, UnicodeDecodeError) as error:
                 return ParseFailure(f"cannot decode source: {error}")
         source = text
+    refused = python_rejects(source)
+    if refused is not None:
+        return refused
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
@@ -44,6 +58,95 @@ def parse_source(source: bytes | str) -> cst.Module | ParseFailure:
         return ParseFailure("source too deeply nested to parse")
     except Exception as error:  # noqa: BLE001 - the parser must never take the run down
         return ParseFailure(f"cannot parse: {type(error).__name__}: {error}")
+
+
+def python_ast(source: bytes | str) -> ast.Module:
+    """``ast.parse`` with the nesting capped at ``MAX_NESTING``: raises ``SyntaxError``,
+    ``ValueError`` (NUL bytes), ``MemoryError`` (CPython's parser stack) or ``RecursionError``
+    (nested deeper than CPython or ``MAX_NESTING`` allows).  SyntaxWarnings are not shown."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if not _recursion_limit_caps_ast():
+            tree = ast.parse(source)
+            if _deeper_than(tree, MAX_NESTING):
+                raise RecursionError(f"nested more than {MAX_NESTING} levels deep")
+            return tree
+        # CPython builds the tree's Python objects down to 3 levels per frame of the recursion
+        # limit left: a temporary limit caps the depth at no cost.
+        previous = sys.getrecursionlimit()
+        sys.setrecursionlimit(_stack_depth() + MAX_NESTING // 3 + 2)
+        try:
+            return ast.parse(source)
+        finally:
+            sys.setrecursionlimit(previous)
+
+
+@contextmanager
+def room_for_nesting():
+    """A recursion limit that lets LibCST's code generation, visitors and the interpreter walk a
+    tree as deep as ``MAX_NESTING`` allows (a few Python frames per level)."""
+    previous = sys.getrecursionlimit()
+    wanted = _stack_depth() + FRAMES_PER_LEVEL * MAX_NESTING
+    if wanted > previous:
+        sys.setrecursionlimit(wanted)
+    try:
+        yield
+    finally:
+        if wanted > previous:
+            sys.setrecursionlimit(previous)
+
+
+def python_rejects(source: bytes | str) -> ParseFailure | None:
+    """Why CPython (or the nesting cap) refuses the source, or None when it is fine for LibCST."""
+    try:
+        python_ast(source)
+    except SyntaxError as error:
+        return ParseFailure(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1)
+    except (RecursionError, MemoryError):
+        return ParseFailure(f"source too deeply nested to analyse (more than {MAX_NESTING} levels, "
+                            "or more than Python's parser accepts)")
+    except ValueError:
+        return None  # NUL bytes: parse_source says so
+    return None
+
+
+_LIMIT_CAPS: bool | None = None
+
+
+def _recursion_limit_caps_ast() -> bool:
+    """Whether this Python's ``ast.parse`` obeys the recursion limit (3.11 does; later versions
+    use a fixed C limit): probed once, with a chain deeper than a low limit allows."""
+    global _LIMIT_CAPS
+    if _LIMIT_CAPS is None:
+        previous = sys.getrecursionlimit()
+        sys.setrecursionlimit(_stack_depth() + 50)
+        try:
+            ast.parse("x = " + "+".join(["1"] * 400))
+            _LIMIT_CAPS = False
+        except (RecursionError, MemoryError):
+            _LIMIT_CAPS = True
+        finally:
+            sys.setrecursionlimit(previous)
+    return _LIMIT_CAPS
+
+
+def _stack_depth() -> int:
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
+def _deeper_than(tree: ast.AST, limit: int) -> bool:
+    stack = [(tree, 0)]
+    children = ast.iter_child_nodes
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children(node))
+    return False
 
 
 def _python_syntax_error(source: str) -> ParseFailure | None:

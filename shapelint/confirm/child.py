@@ -29,10 +29,20 @@ def _runner(framework: str):
     raise ValueError(f"no runner for {framework!r}")
 
 
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
 def main() -> None:
     framework = sys.argv[1]
     channel = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
+    if hasattr(os, "register_at_fork"):
+        # A process the user's code forks must not hold the parent's pipe open.
+        os.register_at_fork(after_in_child=lambda: _close_quietly(channel.fileno()))
     sys.stdout = sys.stderr
 
     def send(message: dict) -> None:

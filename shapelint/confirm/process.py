@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,9 +33,20 @@ def _environment(home: str) -> dict:
 
 
 def _pump(stream, lines: queue.Queue) -> None:
-    for line in stream:
-        lines.put(line)
-    lines.put(None)
+    """Reads the child's lines until end of file, then closes the pipe itself: closing it from
+    another thread would wait for this read, which a process still holding the pipe (a grandchild
+    that escaped the process group) could keep blocked forever."""
+    try:
+        for line in stream:
+            lines.put(line)
+    except (OSError, ValueError):
+        pass
+    finally:
+        lines.put(None)
+        try:
+            stream.close()
+        except OSError:
+            pass
 
 
 def _send(stream, request: dict) -> None:
@@ -52,18 +64,26 @@ class Child:
         self.framework = framework
         self.started = time.monotonic()
         self.errors = tempfile.TemporaryFile()
+        # In a session of its own: whatever the user's code starts (a forked worker, a server) is
+        # in the child's process group, and goes when the child is killed.
         self.proc = subprocess.Popen([sys.executable, "-m", "shapelint.confirm.child", framework],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, env=env)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, env=env,
+                                     start_new_session=hasattr(os, "killpg"))
         self.lines: queue.Queue = queue.Queue()
         threading.Thread(target=_pump, args=(self.proc.stdout, self.lines), daemon=True).start()
 
     def close(self) -> None:
+        """Kills the child and everything in its process group; never waits on a pipe."""
+        if hasattr(os, "killpg"):
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # the group outlives its leader: kill it always
+            except (ProcessLookupError, PermissionError):
+                pass
         if self.proc.poll() is None:
             self.proc.kill()
-        self.proc.wait()
         try:
-            self.proc.stdout.close()
-        except OSError:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             pass
         self.errors.close()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from shapelint.frontends import literals
+from shapelint.frontends import budget, literals
 from shapelint.ir import UNKNOWN, Tensor
 from shapelint.parse import import_bindings
 from shapelint.project import importer_for
@@ -204,6 +204,7 @@ class Interpreter:
         self.importer = importer_for(self)
         self.depth = 0
         self.steps = 0
+        self.budget = budget.current()  # the file's, shared by its interpreters
         self.speculative = 0
         self.journal: list[dict] | None = None
         self.opaque: set = set()
@@ -367,7 +368,10 @@ class Interpreter:
 
     def tick(self):
         self.steps += 1
-        if self.steps > STEP_BUDGET:
+        work = self.budget
+        work.left -= 1
+        if self.steps > STEP_BUDGET or work.left < 0:
+            work.exhausted(self, self.steps > STEP_BUDGET)
             raise BudgetExceeded()
 
     def run_module(self):

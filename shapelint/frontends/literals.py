@@ -58,7 +58,8 @@ def string_value(node: cst.BaseExpression):
 
 
 def number_value(node: cst.BaseExpression):
-    return _literal(node.value)
+    value = _literal(node.value)
+    return UNKNOWN if isinstance(value, int) and abs(value) > _MAX_INT else value
 
 
 def binary(op_type, left, right):

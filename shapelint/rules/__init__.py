@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from shapelint.rules import (
-    sl000, sl002, sl101, sl102, sl103, sl104, sl105, sl106, sl201, sl202, sl203, sl204, sl301, sl302, sl303,
-    sl304, sl305, sl306, sl307,
+    sl000, sl001, sl002, sl101, sl102, sl103, sl104, sl105, sl106, sl201, sl202, sl203, sl204, sl301, sl302,
+    sl303, sl304, sl305, sl306, sl307,
 )
 from shapelint.rules import symbolic
 from shapelint.rules.base import Rule, findings_for
 
-RULES: dict[str, Rule] = {m.RULE.code: m.RULE for m in (sl000, sl002, sl101, sl102, sl103, sl104, sl105, sl106,
+RULES: dict[str, Rule] = {m.RULE.code: m.RULE for m in (sl000, sl001, sl002, sl101, sl102, sl103, sl104, sl105, sl106,
                                                           sl201, sl202, sl203, sl204, sl301, sl302, sl303, sl304,
                                                           sl305, sl306, sl307)}
 
