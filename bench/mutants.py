@@ -1,7 +1,7 @@
 """Mutation study: shapelint against the real framework on mutated clean fixtures.
 
     python bench/mutants.py [--frameworks torch,keras,tf] [--limit N] [--seed S] [--json-out FILE]
-                            [--timeout 20]
+                            [--timeout 20] [--fix]
 
 Every clean fixture (``fixtures/{torch,keras,tf}/ok_*.py``) is mutated by editing one layer
 call's arguments (LibCST, one edit per mutant).  PyTorch operators:
@@ -42,6 +42,11 @@ the edit and the runtime outcome, as are the misses.
 
 ``--limit N`` keeps a deterministic sample of N mutants (seeded shuffle, ``--seed``), chosen in
 the child before anything runs.
+
+``--fix`` also repairs every mutant as ``shapelint check --fix --unsafe-fixes`` would
+(``shapelint.fixer.fix_source``) and runs each changed one in the framework (a second child):
+how many of the raising mutants the fixes turn into programs that run, and whether a fix ever
+touched -- or broke -- a mutant that ran clean.
 """
 
 from __future__ import annotations
@@ -647,8 +652,14 @@ def _torch_child(paths: list, limit, seed: int, timeout: int) -> None:
 
 
 def _drive(framework: str, paths: list, limit, seed: int, run, state: dict) -> None:
-    """Run the originals (recording layers), generate the mutants, run them; one JSON line each."""
+    """Run the originals (recording layers), generate the mutants, run them; one JSON line each.
+    With ``limit == "run"``: only run the given files (repaired mutants), one JSON line each."""
     import tempfile
+
+    if limit == "run":
+        for path in paths:
+            print(json.dumps({"kind": "run", "file": path, "error": run(path, path)}), flush=True)
+        return
 
     # 1. originals: do they run clean, and what did each layer receive?
     runtime, clean = {}, []
@@ -868,7 +879,7 @@ def _tf_child(paths: list, limit, seed: int, timeout: int) -> None:
 
 def child_main(argv: list) -> None:
     framework, limit, seed, timeout, *paths = argv
-    limit = None if limit == "-" else int(limit)
+    limit = None if limit == "-" else limit if limit == "run" else int(limit)
     if framework == "torch":
         _torch_child(paths, limit, int(seed), int(timeout))
     elif framework == "keras":
@@ -1002,16 +1013,86 @@ def torchvision_sources() -> list:
     return paths
 
 
-def error_findings(source: str, path: str, python: str | None = None) -> list:
-    from shapelint.api import Settings, lint_source
+def settings_for(path: str):
+    from shapelint.api import Settings
 
     real = Path(path).parent.name == REAL_DIR.name
     # the input goes to the script's own call only: the other builders in the file (ResNet101 next
     # to ResNet50, MobileNetV3Large next to Small) are not built by the runtime, so they get none
-    settings = Settings(inputs={"<module>": (1, REAL_SIZE, REAL_SIZE, 3)}, python=python) if real \
-        else Settings(python=python)
-    result = lint_source(source, path, settings)
+    return Settings(inputs={"<module>": (1, REAL_SIZE, REAL_SIZE, 3)}) if real else Settings()
+
+
+def error_findings(source: str, path: str) -> list:
+    from shapelint.api import lint_source
+
+    result = lint_source(source, path, settings_for(path))
     return [(d.code, d.line, d.message) for d in result.diagnostics if d.severity == "error"]
+
+
+def child_env() -> dict:
+    return dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3", OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
+
+
+def repair(result: dict, timeout: int = 20, python: str | None = None, progress=None) -> None:
+    """Fix every mutant as ``check --fix --unsafe-fixes`` does and run the changed ones: sets each
+    mutant's ``fixes`` (the messages of the applied fixes) and ``fixed_error`` (what the repaired
+    program raised; None when it ran clean or nothing changed)."""
+    import tempfile
+
+    from shapelint.fixer import fix_source
+
+    framework = result["framework"]
+    child = {"keras-apps": "keras", "torchvision": "torch"}.get(framework, framework)
+    changed = {}
+    with tempfile.TemporaryDirectory(prefix="shapelint-repairs-") as folder:
+        for index, mutant in enumerate(result["mutants"]):
+            fixed = fix_source(mutant["source"], mutant["file"], settings_for(mutant["file"]), unsafe=True)
+            mutant["fixes"] = [f"{d.code} {d.fix.message}" for d in fixed.applied]
+            mutant["fixed_error"] = None
+            if fixed.changed(mutant["source"]):
+                path = os.path.join(folder, f"f{index}_{Path(mutant['file']).name}")
+                Path(path).write_text(fixed.source)
+                changed[path] = mutant
+            if progress:
+                progress(index + 1)
+        if not changed:
+            return
+        command = [python or sys.executable, str(Path(__file__).resolve()), "--child", child, "run", "0",
+                   str(timeout), *changed]
+        proc = subprocess.run(command, capture_output=True, text=True, env=child_env(), cwd=REPO)
+        ran = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+        if proc.returncode != 0 or len(ran) != len(changed):
+            raise RuntimeError(f"{framework} repair child failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+        for item in ran:
+            changed[item["file"]]["fixed_error"] = item["error"]
+
+
+def repair_score(mutants: list) -> dict:
+    """Raising mutants the fixes repaired into programs that run; clean ones they touched or broke."""
+    raised = [m for m in mutants if m["error"]]
+    fixed = [m for m in raised if m["fixes"]]
+    runs = [m for m in fixed if m["fixed_error"] is None]
+    clean = [m for m in mutants if not m["error"]]
+    touched = [m for m in clean if m["fixes"]]
+    broken = [m for m in touched if m["fixed_error"] is not None]
+    return {"raise": len(raised), "fixed": len(fixed), "runs": len(runs), "clean": len(clean),
+            "touched": len(touched), "broken": len(broken)}
+
+
+def repair_table(results: list) -> str:
+    rows = ["framework  operator             raise  fixed  runs after fix  repaired  |  ran clean  touched  broken"]
+    for result in results:
+        mutants = scored(result["mutants"])
+        by_op = defaultdict(list)
+        for m in mutants:
+            by_op[m["op"]].append(m)
+        for op, group in sorted(by_op.items()) + [("ALL", mutants)]:
+            s = repair_score(group)
+            share = _pct(s["runs"] / s["raise"] if s["raise"] else None)
+            rows.append(f"{result['framework']:<10} {op:<20} {s['raise']:>5} {s['fixed']:>6} {s['runs']:>15}   "
+                        f"{share}  |  {s['clean']:>9} {s['touched']:>8} {s['broken']:>7}")
+    return "\n".join(rows)
 
 
 def study(framework: str = "torch", limit=None, seed: int = 0, timeout: int = 20, progress=None,
@@ -1024,14 +1105,12 @@ def study(framework: str = "torch", limit=None, seed: int = 0, timeout: int = 20
         paths, child = torchvision_sources(), "torch"
     else:
         paths, child = sorted(str(p) for p in FIXTURES[framework].glob("ok_*.py")), framework
-    child_path = [str(REPO)]
+    env = child_env()
     if framework == "torchvision" and python is None:
-        child_path.append(str(torchvision_stub()))
-        # shapelint reads torchvision's modules from the unpacked wheel, as an installed copy
+        # run from the corpus wheel's sources (TV_STUB); shapelint reads torchvision's modules there too
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(torchvision_src()),
                                                                  os.environ.get("PYTHONPATH", "")]))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(child_path + [os.environ.get("PYTHONPATH", "")]),
-               PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3", OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(torchvision_stub()), os.environ["PYTHONPATH"]])
     command = [python or sys.executable, str(Path(__file__).resolve()), "--child", child,
                "-" if limit is None else str(limit), str(seed), str(timeout), *paths]
     originals, mutants = [], []
@@ -1042,12 +1121,10 @@ def study(framework: str = "torch", limit=None, seed: int = 0, timeout: int = 20
                 continue
             item = json.loads(line)
             if item["kind"] == "original":
-                item["findings"] = error_findings((REPO / item["file"]).read_text(), item["file"],
-                                                  python if framework == "torchvision" else None)
+                item["findings"] = error_findings((REPO / item["file"]).read_text(), item["file"])
                 originals.append(item)
             elif item["kind"] == "mutant":
-                item["findings"] = error_findings(item["source"], item["file"],
-                                                  python if framework == "torchvision" else None)
+                item["findings"] = error_findings(item["source"], item["file"])
                 mutants.append(item)
                 if progress:
                     progress(len(mutants))
@@ -1114,6 +1191,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=int, default=20, help="seconds per mutant run")
     parser.add_argument("--json-out", default=None)
+    parser.add_argument("--fix", action="store_true",
+                        help="also repair every mutant (check --fix --unsafe-fixes) and run the repaired ones")
     args = parser.parse_args(argv)
     results = []
     for framework in [f.strip() for f in args.frameworks.split(",") if f.strip()]:
@@ -1127,6 +1206,11 @@ def main(argv=None) -> int:
                        python=args.python if framework == "torchvision" else None)
         if tty:
             print(file=sys.stderr)
+        if args.fix:
+            fixing = (lambda n: print(f"\r{framework}: {n} mutants repaired", end="", file=sys.stderr)) if tty else None
+            repair(result, args.timeout, args.python if framework == "torchvision" else None, progress=fixing)
+            if tty:
+                print(file=sys.stderr)
         result["seconds"] = round(time.time() - start, 1)
         results.append(result)
     for result in results:
@@ -1166,6 +1250,19 @@ def main(argv=None) -> int:
             print("  " + describe(m))
         print(f"\n-- {result['framework']}: misses by file: "
               + ", ".join(f"{k} {v}" for k, v in Counter(Path(m['file']).name for m in misses).most_common()))
+    if args.fix:
+        print("\n== repairs (check --fix --unsafe-fixes), each repaired mutant run again")
+        print(repair_table(results))
+        for result in results:
+            mutants = scored(result["mutants"])
+            broken = [m for m in mutants if not m["error"] and m["fixes"]]
+            print(f"\n-- {result['framework']}: clean mutants a fix touched ({len(broken)})")
+            for m in broken:
+                print("  " + describe(m) + f"\n      fixes: {m['fixes']}; after: {m['fixed_error']}")
+            failed = [m for m in mutants if m["error"] and m["fixes"] and m["fixed_error"]]
+            print(f"\n-- {result['framework']}: repaired mutants that still raise ({len(failed)})")
+            for m in failed:
+                print("  " + describe(m) + f"\n      fixes: {m['fixes']}\n      after: {m['fixed_error']}")
     if args.json_out:
         for result in results:
             for m in result["mutants"]:

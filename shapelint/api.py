@@ -7,6 +7,7 @@ import re
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
+from shapelint.fix import Fix, FixContext, fix_for
 from shapelint.ir import Span
 from shapelint.parse import ParseFailure, Positions, parse_source, room_for_nesting
 from shapelint.rules import RULES, findings_of
@@ -34,11 +35,17 @@ class Diagnostic:
     confirmed: bool | None = None
     runtime: str | None = None
     cell: int | None = None
+    fix: Fix | None = None  # the repair ``check --fix`` may apply
+
+    def __post_init__(self):
+        if isinstance(self.fix, dict):  # read back from the result cache
+            self.fix = Fix.from_json(self.fix)
 
     def to_json(self) -> dict:
         data = {"path": self.path, "line": self.line, "column": self.column, "end_line": self.end_line,
                 "end_column": self.end_column, "code": self.code, "severity": self.severity,
-                "message": self.message, "confirmed": self.confirmed}
+                "message": self.message, "confirmed": self.confirmed,
+                "fix": self.fix.to_json() if self.fix is not None else None}
         if self.runtime is not None:
             data["runtime"] = self.runtime
         if self.cell is not None:
@@ -216,6 +223,7 @@ def _lint_source(source, path, settings, want_models, line_map, prune, parser, p
     findings = findings_of(models)
     diags, seen, found = [], set(), []
     lines = None
+    fix_context = None
     file_ignores = settings.ignored_in(path)
     check_unused = settings.enabled("SL002") and not any("SL002".startswith(p) for p in file_ignores)
     for finding in findings:
@@ -244,6 +252,10 @@ def _lint_source(source, path, settings, want_models, line_map, prune, parser, p
             lines = code_text.splitlines()
         found.append(diag)
         if not _suppressed(lines, diag):
+            if finding.problem is not None and not line_map:
+                if fix_context is None:
+                    fix_context = FixContext(module, code_text, positions.span)
+                diag.fix = fix_for(finding.problem, finding.node, fix_context)
             diags.append(diag)
     if work.exhausted_in is not None and settings.enabled("SL001") \
             and not any("SL001".startswith(p) for p in file_ignores):

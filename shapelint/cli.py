@@ -122,6 +122,11 @@ PROGRESS_AFTER_SECONDS = 1.0
                    "to confirm or refute the finding.")
 @click.option("--confirm-timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
               help="Seconds one model may run under --confirm before it is killed.")
+@click.option("--fix", "apply_fixes", is_flag=True, help="Apply the fixes that prove themselves (safe ones only, "
+              "unless --unsafe-fixes) and write the files.")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that choose between meanings (sizes of layers).")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print what --fix would change as a diff and write nothing; exit 1 when there is a change.")
 @click.option("--python", "python", type=click.Path(exists=True), default=None,
               help="The project's Python (or its environment's directory): imported packages are read from "
                    "its site-packages (default: shapelint's own).")
@@ -130,7 +135,8 @@ PROGRESS_AFTER_SECONDS = 1.0
                    "first construct that stopped the analysis.")
 def check(paths, output_format, select, ignore, extend_select, exit_zero, input_shapes, exclude, force_exclude,
           respect_gitignore, stdin_filename, fail_on, statistics, quiet, silent, add_noqa, show_settings,
-          output_file, jobs, no_cache, cache_dir, confirm, confirm_timeout, python, show_unchecked):
+          output_file, jobs, no_cache, cache_dir, confirm, confirm_timeout, apply_fixes, unsafe_fixes, show_diff,
+          python, show_unchecked):
     """Lint PATHS (files or directories; default: the current directory; '-' reads standard input)."""
     import os
     from pathlib import Path
@@ -151,6 +157,8 @@ def check(paths, output_format, select, ignore, extend_select, exit_zero, input_
             sys.exit(EXIT_ERROR)
     if from_stdin and add_noqa:
         raise click.BadParameter("cannot add noqa comments to standard input", param_hint="--add-noqa")
+    if from_stdin and (apply_fixes or show_diff):
+        raise click.BadParameter("cannot fix standard input", param_hint="--fix" if apply_fixes else "--diff")
     try:
         start = Path(stdin_filename or ".") if from_stdin else Path(paths[0]) if paths else Path.cwd()
         conf = configuration.load(start.absolute())
@@ -199,6 +207,9 @@ def check(paths, output_format, select, ignore, extend_select, exit_zero, input_
     if add_noqa:
         _add_noqa(diagnostics, quiet or silent)
         return
+    if apply_fixes or show_diff:
+        diagnostics = _fix(files, [per_file for per_file, _ in outcomes], settings, unsafe_fixes, show_diff,
+                           quiet or silent)
     if confirm:
         from shapelint.confirm import confirm_diagnostics
 
@@ -208,6 +219,12 @@ def check(paths, output_format, select, ignore, extend_select, exit_zero, input_
     if output_format in (None, *TEXT_FORMATS) and not output_file and not (quiet or silent):
         click.echo(_summary(diagnostics, len(files)), err=True)
         _echo_coverage(coverage, show_unchecked)
+        if not apply_fixes:
+            from shapelint.fixer import fixable_hint
+
+            hint = fixable_hint(diagnostics, unsafe_fixes)
+            if hint:
+                click.echo(hint, err=True)
     if any(is_internal_error(d) for d in diagnostics):
         sys.exit(EXIT_ERROR)  # reported above, with the file named
     threshold = SEVERITY_ORDER[fail_on]
@@ -355,6 +372,23 @@ def _add_noqa(diagnostics, quiet):
     if not quiet:
         note = f" ({skipped} finding{'s' if skipped != 1 else ''} in notebooks left as they are)" if skipped else ""
         click.echo(f"Added {added} noqa directive{'s' if added != 1 else ''}.{note}", err=True)
+
+
+def _fix(files, per_files, settings, unsafe, show_diff, quiet) -> list:
+    """--fix writes the fixed files and returns their findings; --diff prints what it would write
+    and exits (1 when there is a change)."""
+    from shapelint.fixer import fix_files
+
+    per_files, fixed, diffs = fix_files(files, per_files, settings, unsafe, write=not show_diff)
+    if show_diff:
+        click.echo("".join(diffs), nl=False)
+        if not quiet:
+            click.echo(f"Would fix {fixed} finding{'s' if fixed != 1 else ''}." if fixed else "No fixes available.",
+                       err=True)
+        sys.exit(EXIT_FINDINGS if diffs else 0)
+    if fixed and not quiet:
+        click.echo(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}.", err=True)
+    return [d for per_file in per_files for d in per_file]
 
 
 def _report(diagnostics, output_format, output_file, statistics, sources) -> None:

@@ -81,6 +81,7 @@ class Finding:
     site: Any  # CST node, or a Span for findings made without a tree (SL000)
     message: Any  # str, or callable(span_of) -> str
     node: Node | None = None
+    problem: Problem | None = None  # the fact the finding phrases, when a shape function found one
 
 
 class _Unknown:

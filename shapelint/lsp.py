@@ -1,6 +1,6 @@
 """Language server over stdio (pygls): diagnostics (pushed, or pulled by clients that ask),
 notebooks, shape hovers on layer definitions and calls, rule text on hover, shape inlay hints,
-noqa quick fix.
+quick fixes (the finding's repair, and noqa).
 
 A thin adapter: every feature reads one ``lint_source`` result per document version, computed
 off the message loop (``shapelint/lsp_worker.py``) and read with ``ShapelintServer.result`` (never
@@ -434,6 +434,23 @@ def _noqa_edit(document, diag) -> types.TextEdit:
     return types.TextEdit(range=lsp_range(document, diag.line, column, diag.line, column), new_text=insert)
 
 
+def _fix_action(document, diag, lsp_diag, diagnostics: list) -> types.CodeAction | None:
+    """The finding's own repair, offered only when it proves itself as ``check --fix`` requires."""
+    from shapelint.fix import SAFE
+    from shapelint.fixer import proves
+
+    if diag.fix is None or not proves(document.source, document.path, _settings_for(document.path), diag,
+                                      diagnostics):
+        return None
+    fix = diag.fix
+    edits = [types.TextEdit(range=lsp_range(document, e.line, e.column, e.end_line, e.end_column), new_text=e.content)
+             for e in fix.edits]
+    title = fix.message if fix.applicability == SAFE else f"{fix.message} (unsafe fix)"
+    return types.CodeAction(title=title, kind=types.CodeActionKind.QuickFix, diagnostics=[lsp_diag],
+                            edit=types.WorkspaceEdit(changes={document.uri: edits}),
+                            is_preferred=fix.applicability == SAFE)
+
+
 server = ShapelintServer()
 
 
@@ -571,6 +588,9 @@ async def code_actions(ls: ShapelintServer, params: types.CodeActionParams) -> l
         lsp_diag = ls.to_lsp(document, diag)
         if lsp_diag.range.end.line < params.range.start.line or lsp_diag.range.start.line > params.range.end.line:
             continue
+        repair = _fix_action(document, diag, lsp_diag, result.diagnostics)
+        if repair is not None:
+            actions.append(repair)
         edit = types.WorkspaceEdit(changes={uri: [_noqa_edit(document, diag)]})
         actions.append(types.CodeAction(title=f"Ignore {diag.code} on this line", kind=types.CodeActionKind.QuickFix,
                                         diagnostics=[lsp_diag], edit=edit))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from shapelint import __version__
 from shapelint.api import INTERNAL_ERROR, Diagnostic, Settings, SourceError, is_internal_error, lint_file, read_source
+from shapelint.fix import Fix
 from shapelint.project import Project
 
 PARALLEL_MIN_FILES = 16  # below this, worker start-up costs more than it saves
@@ -49,7 +50,7 @@ def _parser_version() -> str:
 
 DIAGNOSTIC_FIELDS = {"path": str, "line": int, "column": int, "end_line": int, "end_column": int, "code": str,
                      "severity": str, "message": str}
-OPTIONAL_FIELDS = {"confirmed": bool, "runtime": str, "cell": int}
+OPTIONAL_FIELDS = {"confirmed": bool, "runtime": str, "cell": int, "fix": dict}
 SEVERITIES = ("info", "warning", "error")
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
 ENTRY_SCHEMA = 1
@@ -66,6 +67,8 @@ def _valid_diagnostic(item) -> bool:
     for name, kind in OPTIONAL_FIELDS.items():
         if item.get(name) is not None and type(item[name]) is not kind:
             return False
+    if item.get("fix") is not None and not Fix.valid_json(item["fix"]):
+        return False
     return item["severity"] in SEVERITIES and item["line"] >= 1 and item["column"] >= 1
 
 

@@ -55,7 +55,9 @@ def test_json_format(tree):
     assert result.returncode == 1
     data = json.loads(result.stdout)
     assert data == [{"path": str(tree / "bad.py"), "line": 6, "column": 5, "end_line": 6, "end_column": 24,
-                     "code": "SL101", "severity": "error", "message": data[0]["message"], "confirmed": None}]
+                     "code": "SL101", "severity": "error", "message": data[0]["message"], "confirmed": None,
+                     "fix": {"applicability": "unsafe", "message": "Set in_channels to 16, the channels Conv2d receives",
+                             "edits": [{"line": 6, "column": 15, "end_line": 6, "end_column": 17, "content": "16"}]}}]
     assert "expects 32 input channels but receives 16" in data[0]["message"]
 
 

@@ -158,7 +158,7 @@ def test_inlay_hints_show_output_shapes_at_line_ends(session):
 
 
 def test_code_action_appends_noqa(session):
-    [action] = session["actions"]
+    [action] = [a for a in session["actions"] if a.title.startswith("Ignore")]
     assert action.title == "Ignore SL101 on this line"
     [edit] = action.edit.changes[next(iter(action.edit.changes))]
     end = len("    nn.Conv2d(32, 8, 3),")
@@ -167,6 +167,24 @@ def test_code_action_appends_noqa(session):
     assert edit.new_text == "  # noqa: SL101"
     lines = BUGGY.splitlines()
     lines[5] += edit.new_text
+    from shapelint.api import lint_source
+
+    assert lint_source("\n".join(lines) + "\n", "net.py").diagnostics == []
+
+
+def test_code_action_repairs(session):
+    """The finding's fix comes first, as an unsafe quick fix that rewrites in_channels only."""
+    repair, noqa = session["actions"]
+    assert repair.title == "Set in_channels to 16, the channels Conv2d receives (unsafe fix)"
+    assert repair.kind == types.CodeActionKind.QuickFix and not repair.is_preferred
+    assert [d.code for d in repair.diagnostics] == ["SL101"]
+    [edit] = repair.edit.changes[next(iter(repair.edit.changes))]
+    start = len("    nn.Conv2d(")
+    assert edit.range == types.Range(start=types.Position(line=5, character=start),
+                                     end=types.Position(line=5, character=start + 2))
+    assert edit.new_text == "16"
+    lines = BUGGY.splitlines()
+    lines[5] = lines[5][:start] + edit.new_text + lines[5][start + 2:]
     from shapelint.api import lint_source
 
     assert lint_source("\n".join(lines) + "\n", "net.py").diagnostics == []

@@ -214,3 +214,22 @@ def test_github_escapes_properties():
 
 def test_every_format_is_registered():
     assert set(FORMATS) == {"text", "json", "github", "sarif", "gitlab"}
+
+
+def test_sarif_fixes_replace_the_argument():
+    """A finding's fix becomes a SARIF ``fix``: the region of the argument and the text for it,
+    validated with the rest of the log against the official schema (an insertion too)."""
+    from shapelint.fix import Edit, Fix
+
+    diagnostics = _diagnostics()
+    log = json.loads(sarif.render(diagnostics))
+    [fix] = log["runs"][0]["results"][0]["fixes"]
+    assert fix == {"description": {"text": "Set in_channels to 16, the channels Conv2d receives"},
+                   "artifactChanges": [{"artifactLocation": {"uri": "models/net.py"}, "replacements": [
+                       {"deletedRegion": {"startLine": 6, "startColumn": 15, "endLine": 6, "endColumn": 17},
+                        "insertedContent": {"text": "16"}}]}],
+                   "properties": {"applicability": "unsafe"}}
+    assert all("fixes" not in result for result in log["runs"][0]["results"][1:])
+    diagnostics[1].fix = Fix("safe", "insert", (Edit(9, 1, 9, 1, "nn.Flatten(),\n    "),))
+    diagnostics[2].fix = Fix("unsafe", "delete", (Edit(3, 9, 4, 2, ""),))
+    _assert_valid_sarif(json.loads(sarif.render(diagnostics)))

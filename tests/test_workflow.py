@@ -223,7 +223,8 @@ def test_piped_output_is_the_one_line_contract_with_paths_relative_to_the_curren
     assert result.stdout == f"src/{SL101_LINE}\n"
     inside = shapelint("check", ".", cwd=tmp_path / "src")
     assert inside.stdout == f"{SL101_LINE}\n"
-    assert inside.stderr == "Found 1 finding in 1 file (1 error).\n"
+    assert inside.stderr == ("Found 1 finding in 1 file (1 error).\n"
+                             "No fixes available (1 hidden fix can be enabled with the --unsafe-fixes option).\n")
 
 
 def test_full_output_shows_severity_source_and_caret(tmp_path):

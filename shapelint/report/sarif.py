@@ -76,6 +76,8 @@ def _result(d, rule_index: dict) -> dict:
     }
     if d.code in rule_index:
         result["ruleIndex"] = rule_index[d.code]
+    if d.fix is not None:
+        result["fixes"] = [_fix(d)]
     properties = {}
     if d.cell is not None:
         properties["cell"] = d.cell  # in notebooks, lines count from the top of the cell
@@ -86,6 +88,20 @@ def _result(d, rule_index: dict) -> dict:
     if properties:
         result["properties"] = properties
     return result
+
+
+def _fix(d) -> dict:
+    """A finding's fix: SARIF regions are 1-based with an exclusive end column, like the edits."""
+    replacements = []
+    for edit in d.fix.edits:
+        replacement = {"deletedRegion": {"startLine": edit.line, "startColumn": edit.column,
+                                         "endLine": edit.end_line, "endColumn": edit.end_column}}
+        if edit.content:
+            replacement["insertedContent"] = {"text": edit.content}
+        replacements.append(replacement)
+    return {"description": {"text": d.fix.message},
+            "artifactChanges": [{"artifactLocation": {"uri": _artifact_uri(d.path)}, "replacements": replacements}],
+            "properties": {"applicability": d.fix.applicability}}
 
 
 def render(diagnostics) -> str:

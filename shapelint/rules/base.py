@@ -69,7 +69,7 @@ def findings_for(rule: Rule, node: Node) -> list[Finding]:
         if problem.kind in rule.kinds:
             found.append(Finding(rule.code, node.def_site,
                                  lambda span_of, p=problem: _fed(rule.describe(p, node, span_of), node, span_of),
-                                 node))
+                                 node, problem))
     return found
 
 
