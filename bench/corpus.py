@@ -125,6 +125,18 @@ def conv_call_sites(tree: ast.AST) -> int:
     return count
 
 
+def conv_call_lines(tree: ast.AST) -> set:
+    """The lines where a conv layer is called (constructed, or applied functionally)."""
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+            if last in CONV_NAMES:
+                lines.add(node.lineno)
+    return lines
+
+
 def is_conv(node) -> bool:
     name = node.name
     return name.startswith(("Conv", "LazyConv", "F.conv", "SeparableConv", "DepthwiseConv"))
@@ -215,12 +227,15 @@ def measure(name: str, src: Path, files: list[Path], timeout: int, records: list
     crashes = []
     probe = Probe()
     started = time.perf_counter()
+    conv_lines, covered = set(), set()  # (absolute path, line) of conv calls; of those some model ran
     try:
         for path in files:
             rel = str(path.relative_to(src))
             stats["files"] += 1
             try:
-                stats["conv_sites"] += conv_call_sites(ast.parse(path.read_bytes()))
+                tree = ast.parse(path.read_bytes())
+                stats["conv_sites"] += conv_call_sites(tree)
+                conv_lines.update((str(path.resolve()), line) for line in conv_call_lines(tree))
             except (SyntaxError, ValueError, RecursionError):
                 pass
             probe.recursion = False
@@ -255,6 +270,11 @@ def measure(name: str, src: Path, files: list[Path], timeout: int, records: list
                             stats["conv_nodes"] += 1
                             stats["conv_known"] += shape_known(node.output)
                             conv_defs.add(id(node.def_site))
+                            where = getattr(result, "where", None)  # older shapelint: one file at a time
+                            found = where(node.def_site) if where is not None else \
+                                (str(path), result.positions.span(node.def_site))
+                            if found is not None:
+                                covered.add((str(Path(found[0]).resolve()), found[1].line))
                 stats["conv_defs"] += len(conv_defs)
             if crash is not None:
                 crash.update({"package": name, "path": rel})
@@ -263,7 +283,11 @@ def measure(name: str, src: Path, files: list[Path], timeout: int, records: list
     finally:
         probe.close()
     stats["seconds"] = time.perf_counter() - started
-    return {"package": name, "stats": dict(stats), "by_code": dict(by_code), "crashes": crashes}
+    stats["conv_lines"] = len(conv_lines)
+    stats["conv_lines_covered"] = len(conv_lines & covered)
+    missing = sorted(f"{Path(p).relative_to(src.resolve())}:{line}" for p, line in conv_lines - covered)
+    return {"package": name, "stats": dict(stats), "by_code": dict(by_code), "crashes": crashes,
+            "conv_lines_missing": missing}
 
 
 def print_summary(summary: dict) -> None:
@@ -274,6 +298,9 @@ def print_summary(summary: dict) -> None:
     print(f"  files {files}, with a model {s.get('files_with_model', 0)}, models {s.get('models', 0)}")
     print(f"  conv layers found: {s.get('conv_defs', 0)} distinct definitions ({s.get('conv_nodes', 0)} applications)"
           f" vs {s.get('conv_sites', 0)} conv call sites in the source")
+    if s.get("conv_lines"):
+        print(f"  conv call-site lines that appear as a layer of some model: {s.get('conv_lines_covered', 0)}"
+              f" of {s['conv_lines']} ({100 * s.get('conv_lines_covered', 0) / s['conv_lines']:.0f}%)")
     if s.get("conv_nodes"):
         print(f"  conv applications with a fully known output shape: {s.get('conv_known', 0)}"
               f" ({100 * s.get('conv_known', 0) / s['conv_nodes']:.0f}%)")
@@ -387,6 +414,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", default=str(REPO / "bench" / ".corpus"), help="download/unpack directory")
     parser.add_argument("--json-out", help="write every finding and crash here (JSON)")
     parser.add_argument("--timing", action="store_true", help="also time shapelint vs libcst vs ast per file")
+    parser.add_argument("--show-uncovered", action="store_true",
+                        help="list the conv call-site lines that no model applies as a layer")
     parser.add_argument("--check-prune", action="store_true",
                         help="only compare findings and models of whole vs pruned parses, file by file")
     parser.add_argument("--timeout", type=int, default=60, help="seconds per file before it counts as a crash")
@@ -427,6 +456,9 @@ def main(argv=None) -> int:
         extend = tuple(c.strip() for c in args.extend_select.split(",") if c.strip())
         summary = measure(name, src, files, args.timeout, records, extend, args.concrete, given)
         print_summary(summary)
+        if args.show_uncovered:
+            for where in summary["conv_lines_missing"]:
+                print(f"    not a layer of any model: {where}")
         sys.stdout.flush()
         summaries.append(summary)
         total_files += len(files)

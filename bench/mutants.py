@@ -951,22 +951,50 @@ def keras_app_sources() -> list:
 
 # torchvision's own model files (0.29.1, the source from bench/corpus.py's cached wheel), with
 # their relative imports made absolute and a call on a [2, 3, TV_SIZE, TV_SIZE] batch appended.
-# Running them needs torchvision importable: the child runs under --python (a venv holding
-# torch 2.14.1 + torchvision 0.29.1 plus libcst; large, so never on the CI path).
+# Running them needs torchvision importable: either the child runs under --python (a venv holding
+# torch 2.14.1 + torchvision 0.29.1 plus libcst), or, without it, from the wheel's sources with a
+# stub for what the model files need of torchvision's compiled and PIL-based parts (TV_STUB).
+# shapelint reads the imported torchvision modules (ops.misc, models._utils) from the same
+# sources: the --python environment's site-packages, or the unpacked wheel on PYTHONPATH.
 TV_SIZE = 64
 TORCHVISION_MODELS = {"alexnet": "alexnet", "vgg": "vgg11", "resnet": "resnet18", "squeezenet": "squeezenet1_0",
                       "mobilenetv2": "mobilenet_v2"}
 TV_DIR = REPO / "bench" / ".corpus" / "torchvision-models"
+TV_STUB = REPO / "bench" / ".corpus" / "torchvision-stub"
+TV_STUB_FILES = {
+    # packages whose __init__ would load the compiled ops or PIL: their modules come from the sources
+    "torchvision/__init__.py": "__path__.append({real!r})\n",
+    "torchvision/models/__init__.py": "__path__.append({real!r} + '/models')\n",
+    "torchvision/ops/__init__.py": "__path__.append({real!r} + '/ops')\n",
+    "torchvision/transforms/__init__.py": "__path__.append({real!r} + '/transforms')\n",
+    "torchvision/transforms/_presets.py": "class ImageClassification:\n    def __init__(self, *args, **kwargs):\n"
+                                          "        pass\n",
+    "torchvision/utils.py": "def _log_api_usage_once(obj):\n    pass\n\n\ndef _make_ntuple(x, n):\n"
+                            "    return tuple(x) if hasattr(x, '__iter__') else (x,) * n\n",
+}
 
 
-def torchvision_sources() -> list:
+def torchvision_src() -> Path:
     import importlib.util
-    import re
 
     spec = importlib.util.spec_from_file_location("shapelint_bench_corpus", REPO / "bench" / "corpus.py")
     corpus = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(corpus)
-    src = corpus.fetch("torchvision", Path(os.environ.get("SHAPELINT_CORPUS_CACHE", REPO / "bench" / ".corpus")))
+    return corpus.fetch("torchvision", Path(os.environ.get("SHAPELINT_CORPUS_CACHE", REPO / "bench" / ".corpus")))
+
+
+def torchvision_stub() -> Path:
+    real = str(torchvision_src() / "torchvision")
+    for name, text in TV_STUB_FILES.items():
+        (TV_STUB / name).parent.mkdir(parents=True, exist_ok=True)
+        (TV_STUB / name).write_text(text.format(real=real))
+    return TV_STUB
+
+
+def torchvision_sources() -> list:
+    import re
+
+    src = torchvision_src()
     TV_DIR.mkdir(parents=True, exist_ok=True)
     paths = []
     for module, function in sorted(TORCHVISION_MODELS.items()):
@@ -1081,6 +1109,11 @@ def study(framework: str = "torch", limit=None, seed: int = 0, timeout: int = 20
     else:
         paths, child = sorted(str(p) for p in FIXTURES[framework].glob("ok_*.py")), framework
     env = child_env(framework)
+    if framework == "torchvision" and python is None:
+        # run from the corpus wheel's sources (TV_STUB); shapelint reads torchvision's modules there too
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(torchvision_src()),
+                                                                 os.environ.get("PYTHONPATH", "")]))
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(torchvision_stub()), os.environ["PYTHONPATH"]])
     command = [python or sys.executable, str(Path(__file__).resolve()), "--child", child,
                "-" if limit is None else str(limit), str(seed), str(timeout), *paths]
     originals, mutants = [], []
@@ -1153,7 +1186,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frameworks", default="torch",
                         help="comma-separated: torch,keras,tf,keras-apps (Keras's own applications), "
-                             "torchvision (its model files; needs --python)")
+                             "torchvision (its model files, run from the corpus wheel's sources or under --python)")
     parser.add_argument("--python", default=None,
                         help="interpreter for the framework child (torchvision: one with torch 2.14.1, "
                              "torchvision 0.29.1 and libcst)")

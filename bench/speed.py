@@ -73,6 +73,50 @@ out = net(torch.randn(1, 3, 32, 32))
 '''
 
 
+BLOCKS_MODULE = """import torch.nn as nn
+
+
+def conv_bn(in_ch, out_ch, stride=1):
+    return nn.Sequential(nn.Conv2d(in_ch, out_ch, 3, stride, 1, bias=False), nn.BatchNorm2d(out_ch), nn.ReLU())
+
+
+class Block(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv2(self.conv1(x)) + x
+"""
+
+
+def project_module(i: int) -> str:
+    """One model file of a generated project, built from blocks of ``pkg.blocks``."""
+    return f'''import torch
+import torch.nn as nn
+
+from pkg.blocks import Block, conv_bn
+
+def stem{i}(width={8 + i % 8}):
+    return conv_bn(3, width, 2)
+
+
+class Net{i}(nn.Module):
+    def __init__(self, width={8 + i % 8}):
+        super().__init__()
+        self.stem = stem{i}(width)
+        self.blocks = nn.Sequential(*[Block(width) for _ in range(3)])
+        self.head = nn.Linear(width, 10)
+
+    def forward(self, x):
+        return self.head(self.blocks(self.stem(x)).mean((2, 3)))
+
+
+out = Net{i}()(torch.randn(2, 3, 32, 32))
+'''
+
+
 def corpus_files() -> list[str]:
     base = ROOT / "bench" / ".corpus"
     found = []
@@ -202,6 +246,30 @@ def main():
         # collector slower the more files are held)
         t = timed(lambda: [lint_source(s, f"n{i}.py").diagnostics for i, s in enumerate(sources[:count])])
         print(f"| {count} | {t:.2f} | {1000 * t / count:.1f} |")
+
+    print("\n# A generated project of 200 files, all importing one module (`check`, one process)")
+    project = tmp / "project"
+    (project / "pkg").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\nname = 'generated'\n")
+    (project / "pkg" / "__init__.py").write_text("")
+    (project / "pkg" / "blocks.py").write_text(BLOCKS_MODULE)
+    for i in range(199):
+        (project / "pkg" / f"net{i:03d}.py").write_text(project_module(i))
+    cache = tmp / "project-cache"
+    print("| run | seconds |\n|---|---|")
+    print(f"| cold, no cache | {run_cli('check', '--no-cache', '-j', '1', str(project)):.2f} |")
+    run_cli("check", "-j", "1", "--cache-dir", str(cache), str(project))
+    print(f"| warm cache, nothing changed | {run_cli('check', '-j', '1', '--cache-dir', str(cache), str(project)):.2f} |")
+    edited = project / "pkg" / "net100.py"
+    edited.write_text(edited.read_text() + "\n# edited\n")
+    print(f"| one model file edited (only it is checked again) | "
+          f"{run_cli('check', '-j', '1', '--cache-dir', str(cache), str(project)):.2f} |")
+    print(f"| that file alone, `check pkg/net100.py` (warm) | "
+          f"{run_cli('check', '-j', '1', '--cache-dir', str(cache), str(edited)):.2f} |")
+    blocks = project / "pkg" / "blocks.py"
+    blocks.write_text(blocks.read_text() + "\n# edited\n")
+    print(f"| pkg/blocks.py edited (every file imports it) | "
+          f"{run_cli('check', '-j', '1', '--cache-dir', str(cache), str(project)):.2f} |")
 
     print("\n# Language server: keystroke (didChange) to publishDiagnostics, ~1,000-line model file")
     import importlib.util

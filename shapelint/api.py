@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 from shapelint.fix import Fix, FixContext, fix_for
@@ -61,6 +61,8 @@ class Settings:
     inputs: dict = field(default_factory=dict)  # "path:Name" or "Name" -> shape
     per_file_ignores: dict = field(default_factory=dict)  # glob -> codes
     root: str | None = None  # what per-file-ignores patterns are relative to
+    python: str | None = None  # the project's Python, whose site-packages imports are read from
+    show_unchecked: bool = False  # list each layer whose shape stayed unknown, and why
 
     def ignored_in(self, path: str) -> tuple:
         import fnmatch
@@ -104,6 +106,9 @@ class FileResult:
     # When input shapes are configured by name: every class, function and variable the file binds
     # (a configured name that is none of these is a misspelling).
     bound_names: tuple = ()
+    dependencies: dict = field(default_factory=dict)  # path -> content digest of the modules it imported
+    where: object = None  # node -> (path, Span), for nodes of this file and of the modules it imported
+    coverage: dict = field(default_factory=dict)  # models, layers, known, unchecked (shapelint.coverage)
 
 
 class _InputLookups(dict):
@@ -145,19 +150,22 @@ def inputs_for(settings: Settings, path: str) -> dict:
 
 def lint_source(source: bytes | str, path: str = "<stdin>", settings: Settings | None = None,
                 want_models: bool = False, line_map: list | None = None, prune: str = "auto",
-                parser=None) -> FileResult:
+                parser=None, project=None) -> FileResult:
     """``prune``: ``"auto"`` leaves statements no model can need out of the parse when that pays
     (``shapelint/prune.py``), ``"always"`` whenever it can, ``"never"`` parses the whole file;
     findings and models are the same in every mode.
 
     ``parser``: a ``shapelint.incremental.IncrementalParser`` that saw the document's previous
     versions (the language server keeps one per document); it reuses their unchanged statements
-    and takes the place of pruning."""
+    and takes the place of pruning.
+
+    ``project``: a ``shapelint.project.Project`` holding the modules of this run, so that each is
+    parsed once and a finding in a file of the run is reported there (default: one per process)."""
     with room_for_nesting():
-        return _lint_source(source, path, settings, want_models, line_map, prune, parser)
+        return _lint_source(source, path, settings, want_models, line_map, prune, parser, project)
 
 
-def _lint_source(source, path, settings, want_models, line_map, prune, parser) -> FileResult:
+def _lint_source(source, path, settings, want_models, line_map, prune, parser, project) -> FileResult:
     settings = settings or Settings()
     text_bytes = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
     if not want_models and not FRAMEWORK_HINT.search(text_bytes) and b"\x00" not in text_bytes:
@@ -171,14 +179,24 @@ def _lint_source(source, path, settings, want_models, line_map, prune, parser) -
                                     f"file too large to analyse ({len(text_bytes)} bytes; the limit is "
                                     f"{MAX_ANALYSED_BYTES}, as its syntax tree would take about 1 GB per MB)"))
         return FileResult(path, diags)
+    from shapelint.project import analysing, default_project
+
+    project = project or default_project(settings.python)
     positions = None
     incremental = parser is not None and isinstance(source, str)
-    module = _parse_pruned(source, text_bytes, prune == "always") if prune != "never" and not incremental else None
-    pruned = module is not None
+    on_disk = path != "<stdin>" and not line_map and not incremental
+    # A module another file of the run imported is already parsed (whole): the same tree serves.
+    module = project.parsed(path, text_bytes) if on_disk else None
+    shared = module is not None
+    if not shared:
+        module = _parse_pruned(source, text_bytes, prune == "always") if prune != "never" and not incremental else None
+    pruned = module is not None and not shared
     if incremental:
         module, positions = parser.parse_with_positions(source)
-    elif not pruned:
+    elif not pruned and not shared:
         module = parse_source(source)
+        if on_disk and not isinstance(module, ParseFailure):
+            project.remember(path, text_bytes, module)
     if isinstance(module, ParseFailure):
         diags = []
         if settings.enabled("SL000") and not any("SL000".startswith(p) for p in settings.ignored_in(path)):
@@ -193,7 +211,7 @@ def _lint_source(source, path, settings, want_models, line_map, prune, parser) -
     from shapelint.frontends import budget
 
     inputs = _InputLookups(inputs_for(settings, path))
-    with budget.for_file() as work:
+    with analysing(project, None if path == "<stdin>" else path) as context, budget.for_file() as work:
         try:
             models = frontends.analyse(module, inputs, code_text)
         except RecursionError:
@@ -212,12 +230,18 @@ def _lint_source(source, path, settings, want_models, line_map, prune, parser) -
         wanted = settings.enabled(finding.code) and not any(finding.code.startswith(p) for p in file_ignores)
         if not wanted and not check_unused:
             continue
-        span = positions.span(finding.site)
+        span = positions.find(finding.site)
+        if span is None:
+            foreign = _foreign_diagnostic(finding, context, positions, path, settings, code_text) if wanted else None
+            if foreign is not None and (foreign.code, foreign.path, foreign.line, foreign.column) not in seen:
+                seen.add((foreign.code, foreign.path, foreign.line, foreign.column))
+                diags.append(foreign)
+            continue
         if not wanted:  # SL002 asks whether a comment suppresses anything, whatever is selected
             found.append(Diagnostic(path, span.line, span.column, span.end_line, span.end_column, finding.code,
                                     RULES[finding.code].severity, ""))
             continue
-        key = (finding.code, span.line, span.column)
+        key = (finding.code, path, span.line, span.column)
         if key in seen:
             continue
         seen.add(key)
@@ -240,8 +264,18 @@ def _lint_source(source, path, settings, want_models, line_map, prune, parser) -
             diags.append(diag)
     if check_unused:
         diags.extend(_unused_suppressions(path, code_text, found, models, positions))
-    diags.sort(key=lambda d: (d.line, d.column, d.code))
-    return FileResult(path, diags, models if want_models else [], positions, model_names, bound_names)
+    diags.sort(key=lambda d: (d.path != path, d.path, d.line, d.column, d.code))
+
+    def where(node):
+        span = positions.find(node)
+        if span is not None:
+            return path, span
+        located = context.locate(node) if context is not None else None
+        return (str(located[0]), located[1]) if located is not None else None
+
+    return FileResult(path, diags, models if want_models else [], positions, model_names, bound_names,
+                      dependencies=context.dependencies if context is not None else {}, where=where,
+                      coverage=_coverage(models, where, settings.show_unchecked, context))
 
 
 def _bound_names(code_text: str) -> tuple:
@@ -277,6 +311,79 @@ def _unused_suppressions(path, code_text, found, models, positions) -> list:
         if not _suppressed(lines, diag):
             out.append(diag)
     return out
+
+
+def _coverage(models, where, details: bool, context) -> dict:
+    from shapelint.coverage import measure
+
+    found = measure(models, (lambda node: node.anchor is None and not context.is_foreign(node.def_site))
+                    if context is not None else (lambda node: True))
+    layers = []  # with details: every layer the models applied, wherever defined, with positions
+    for site, name, ok, why in found.layer_sites if details else ():
+        at = where(site)
+        if at is None:
+            continue
+        text = ""
+        if why is not None:
+            text, cause = why
+            cause_at = where(cause) if cause is not None else None
+            if cause_at is not None:
+                text += f" ({'line ' if cause_at[0] == at[0] else _display_path(Path(cause_at[0]), at[0]) + ':'}" \
+                        f"{cause_at[1].line})"
+        layers.append([_display_path(Path(at[0]), at[0]), at[1].line, at[1].column, name, ok, text])
+    return {"models": found.models, "layers": found.layers, "known": found.known, "unchecked": layers}
+
+
+def _foreign_diagnostic(finding, context, positions, path, settings, code_text) -> Diagnostic | None:
+    """A finding at a line of a module this file imports: reported there when that file is part
+    of the run, else at the call in this file that leads to it, naming the file and line."""
+    located = context.locate(finding.site) if context is not None else None
+    if located is None:
+        return None
+    where, span = located
+    display = _display_path(where, path)
+
+    in_run = context.project.in_run(where)
+
+    def span_of(node):
+        found = positions.find(node)
+        if found is not None:
+            return found if in_run is False else FileSpan(*astuple(found), path=_display_path(Path(path), path))
+        other = context.locate(node)
+        if other is None:
+            return Span(1, 1, 1, 1)
+        if in_run and other[0] == where:
+            return other[1]
+        return FileSpan(*astuple(other[1]), path=_display_path(other[0], path))
+
+    message = finding.message(span_of) if callable(finding.message) else finding.message
+    severity = RULES[finding.code].severity
+    if in_run:
+        if any(finding.code.startswith(p) for p in settings.ignored_in(display)):
+            return None
+        diag = Diagnostic(display, span.line, span.column, span.end_line, span.end_column, finding.code,
+                          severity, message)
+        try:
+            lines = where.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            lines = []
+        return None if _suppressed(lines, diag) else diag
+    anchor = finding.node.anchor if finding.node is not None else None
+    at = positions.find(anchor) if anchor is not None else None
+    if at is None:
+        return None
+    diag = Diagnostic(path, at.line, at.column, at.end_line, at.end_column, finding.code, severity,
+                      f"{message} [in {display}:{span.line}]")
+    return None if _suppressed(code_text.splitlines(), diag) else diag
+
+
+def _display_path(where: Path, importer: str) -> str:
+    """A path as the user would write it: relative to the current directory when below it."""
+    try:
+        relative = os.path.relpath(where)
+    except ValueError:
+        return str(where)
+    return str(where) if relative.startswith("..") else relative
 
 
 def _budget_diagnostic(path: str, work, positions: Positions) -> Diagnostic:
@@ -336,6 +443,13 @@ class CellSpan(Span):
     cell: int = 0
 
 
+@dataclass(frozen=True)
+class FileSpan(Span):
+    """A span in another file than the one reported on."""
+
+    path: str = ""
+
+
 def _looks_parseable(data: bytes) -> bool:
     """Cheap syntax check for files the pre-filter skips (ast is ~10x faster than LibCST)."""
     import ast
@@ -366,7 +480,8 @@ def lint_notebook(data: bytes, path: str, settings: Settings | None = None, want
             diag.end_line = end[1] if end[0] == diag.cell else diag.line
         diags.append(diag)
     diags.sort(key=lambda d: (d.cell or 0, d.line, d.column, d.code))
-    return FileResult(path, diags, result.models, result.positions, result.model_names, result.bound_names)
+    return FileResult(path, diags, result.models, result.positions, result.model_names, result.bound_names,
+                      dependencies=result.dependencies, where=result.where, coverage=result.coverage)
 
 
 class SourceError(Exception):
@@ -426,7 +541,7 @@ def read_source(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
 
 
 def lint_file(path: str, settings: Settings | None = None, want_models: bool = False,
-              data: bytes | None = None) -> FileResult:
+              data: bytes | None = None, project=None) -> FileResult:
     """``data``: the file's bytes when the caller has read them already (``read_source``)."""
     if data is not None and len(data) > MAX_FILE_BYTES:
         return FileResult(path, [Diagnostic(path, 1, 1, 1, 1, "SL000", "error",
@@ -439,7 +554,7 @@ def lint_file(path: str, settings: Settings | None = None, want_models: bool = F
     try:
         if path.endswith(".ipynb"):
             return lint_notebook(data, path, settings, want_models)
-        return lint_source(data, path, settings, want_models)
+        return lint_source(data, path, settings, want_models, project=project)
     except RecursionError:
         return FileResult(path, [Diagnostic(path, 1, 1, 1, 1, "SL000", "error",
                                             "source too deeply nested to analyse (recursion limit)")])

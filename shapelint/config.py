@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 KEYS = {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "inputs", "fail-on", "respect-gitignore",
-        "force-exclude", "output-format"}
+        "force-exclude", "output-format", "python"}
 OUTPUT_FORMATS = ("full", "concise", "text", "json", "github", "sarif", "gitlab")
 SEVERITIES = ("info", "warning", "error")
 
@@ -29,6 +29,7 @@ class Config:
     respect_gitignore: bool = True
     force_exclude: bool = False
     output_format: str | None = None
+    python: str | None = None  # the project's interpreter: imports are read from its site-packages
 
 
 def _load_toml(path: Path) -> dict:
@@ -108,6 +109,11 @@ def load(start: Path) -> Config:
         if not isinstance(shape, list) or not shape or not all(isinstance(d, int) and d > 0 for d in shape):
             raise ConfigError(f"{path}: [tool.shapelint] inputs.{key!r} must be a list of positive integers")
         config.inputs[key] = tuple(shape)
+    if "python" in table:
+        if not isinstance(table["python"], str) or not table["python"]:
+            raise ConfigError(f"{path}: [tool.shapelint] python must be the path of a Python interpreter")
+        config.python = str((path.parent / table["python"]).absolute()) if not Path(table["python"]).is_absolute() \
+            else table["python"]
     if "fail-on" in table:
         if table["fail-on"] not in SEVERITIES:
             raise ConfigError(f"{path}: [tool.shapelint] fail-on must be one of {', '.join(SEVERITIES)}")

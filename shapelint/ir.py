@@ -48,6 +48,7 @@ class Node:
     speculative: bool = False  # reached only through a branch whose condition is unknown
     hint: str = ""  # extra context for messages, e.g. the input sizes this layer would accept
     fed_from: Any = None  # the layer application this node re-checks at sizes a model was fed
+    anchor: Any = None  # the call in the analysed file that led into another module's code, if any
 
     @property
     def name(self) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from shapelint.incremental import IncrementalParser
 from shapelint.lsp_io import StdinReader, read_messages
 from shapelint.lsp_worker import INLINE_MAX_BYTES, Job, LintWorker, Outcome
 from shapelint.lsp_worker import settings_for as _settings_for
+from shapelint.project import default_project
 from shapelint.shapes.dims import format_shape
 
 DEBOUNCE_SECONDS = 0.3
@@ -339,6 +341,27 @@ class ShapelintServer(LanguageServer):
         if not self.pulls_diagnostics:
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
+    def edited(self, uri: str, closed: bool = False) -> None:
+        """The editor's text of a module is what the documents importing it see, until it is closed."""
+        document = self.workspace.get_text_document(uri)
+        if not document.path.endswith(".py"):
+            return
+        project = default_project(_settings_for(document.path).python)
+        if closed:
+            project.overlays.pop(os.path.abspath(document.path), None)
+        else:
+            project.overlays[os.path.abspath(document.path)] = document.source
+        self.module_changed(document.path, uri)
+
+    def module_changed(self, path: str, changed_uri: str | None = None) -> None:
+        """Lint again, debounced, every open document whose analysis read the module at ``path``."""
+        path = os.path.abspath(path)
+        for uri, (_, result) in list(self._results.items()):
+            if uri != changed_uri and result is not None and path in result.dependencies:
+                self._results.pop(uri, None)
+                self._linting.pop(uri, None)  # the same version, linted again
+                self.schedule(uri)
+
     def layer_lines(self, uri: str, definitions: bool = False) -> dict:
         """0-based line -> [(layer name, input shape, output shape, call range)], in execution order:
         the lines where layers run, and with ``definitions`` also the lines that define them
@@ -431,6 +454,18 @@ def _fix_action(document, diag, lsp_diag, diagnostics: list) -> types.CodeAction
 server = ShapelintServer()
 
 
+@server.feature(types.INITIALIZED)
+def initialized(ls: ShapelintServer, params: types.InitializedParams):
+    """Ask to hear of modules changed on disk (by git, another editor) when the client can tell."""
+    capabilities = ls.client_capabilities.workspace
+    watched = capabilities.did_change_watched_files if capabilities is not None else None
+    if watched is not None and watched.dynamic_registration:
+        ls.client_register_capability(types.RegistrationParams(registrations=[types.Registration(
+            id="shapelint-watched-modules", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                watchers=[types.FileSystemWatcher(glob_pattern="**/*.py")]))]))
+
+
 @server.feature(types.INITIALIZE)
 def initialize(ls: ShapelintServer, params: types.InitializeParams):
     options = params.initialization_options
@@ -440,11 +475,13 @@ def initialize(ls: ShapelintServer, params: types.InitializeParams):
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: ShapelintServer, params: types.DidOpenTextDocumentParams):
+    ls.edited(params.text_document.uri)
     ls.publish(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: ShapelintServer, params: types.DidChangeTextDocumentParams):
+    ls.edited(params.text_document.uri)
     ls.schedule(params.text_document.uri)
 
 
@@ -489,7 +526,15 @@ async def pull_diagnostics(ls: ShapelintServer, params: types.DocumentDiagnostic
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: ShapelintServer, params: types.DidCloseTextDocumentParams):
+    ls.edited(params.text_document.uri, closed=True)
     ls.forget(params.text_document.uri)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(ls: ShapelintServer, params: types.DidChangeWatchedFilesParams):
+    for change in params.changes:
+        if change.uri.startswith("file:"):
+            ls.module_changed(ls.workspace.get_text_document(change.uri).path)
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)

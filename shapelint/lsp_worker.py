@@ -121,7 +121,7 @@ def settings_for(path: str) -> Settings:
         return Settings()
     return Settings(select=conf.select, ignore=conf.ignore, extend_select=conf.extend_select,
                     inputs=conf.inputs, per_file_ignores=conf.per_file_ignores,
-                    root=str(conf.root) if conf.root else None)
+                    root=str(conf.root) if conf.root else None, python=conf.python)
 
 
 def lint_in_process(text: str, path: str, settings: Settings, timeout: float) -> Outcome:

@@ -229,6 +229,13 @@ class Positions:
             return Span(1, 1, 1, 1)
         return Span(pos.start.line + offset, pos.start.column + 1, pos.end.line + offset, pos.end.column + 1)
 
+    def find(self, node) -> Span | None:
+        """The span of ``node``, or None when it is not a node of this module."""
+        if isinstance(node, Span):
+            return node
+        pos, _ = self._find(node)
+        return None if pos is None else self.span(node)
+
     def _find(self, node) -> tuple:
         if self._layout is None or node is self._module:
             if self._table is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from shapelint import __version__
 from shapelint.api import INTERNAL_ERROR, Diagnostic, Settings, SourceError, is_internal_error, lint_file, read_source
 from shapelint.fix import Fix
+from shapelint.project import Project
 
 PARALLEL_MIN_FILES = 16  # below this, worker start-up costs more than it saves
 
@@ -81,7 +82,7 @@ class ResultCache:
         fingerprint = json.dumps([__version__, _code_fingerprint(), _parser_version(), settings.select, settings.ignore, settings.extend_select,
                                   sorted((k, list(v)) for k, v in settings.inputs.items()),
                                   sorted((k, list(v)) for k, v in settings.per_file_ignores.items()),
-                                  settings.root], default=str)
+                                  settings.root, settings.python], default=str)
         self.salt = hashlib.sha256(fingerprint.encode()).hexdigest()
 
     def entry(self, path: str, digest: str, *extra: str) -> Path:
@@ -115,9 +116,11 @@ class ResultCache:
 
     @staticmethod
     def put(entry: Path, outcome: tuple) -> None:
-        diagnostics, (models, bound) = outcome
+        diagnostics, (models, bound) = outcome[:2]
         if any(is_internal_error(d) for d in diagnostics):
             return  # a failure of shapelint's own is not the file's result
+        if len(outcome) > 2 and outcome[2].get("dependencies"):
+            return  # it read other modules, which this key does not cover: analysed again each run
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=entry.stem, suffix=".tmp")
@@ -139,36 +142,62 @@ def _digest(data: bytes) -> str:
 
 
 def _unread(path: str, error: SourceError) -> tuple:
-    return [Diagnostic(path, 1, 1, 1, 1, "SL000", "error", str(error))], ((), ())
+    return [Diagnostic(path, 1, 1, 1, 1, "SL000", "error", str(error))], ((), ()), {}
 
 
-def _outcome(path: str, settings: Settings, data: bytes) -> tuple:
-    result = lint_file(path, settings, data=data)
-    return result.diagnostics, (result.model_names, result.bound_names)
+def _outcome(path: str, settings: Settings, data: bytes, project: Project) -> tuple:
+    """(diagnostics, (model names, bound names), {"dependencies": ..., "coverage": ...})."""
+    result = lint_file(path, settings, data=data, project=project)
+    return result.diagnostics, (result.model_names, result.bound_names), \
+        {"dependencies": result.dependencies, "coverage": result.coverage}
 
 
-def _lint_one(path: str, settings: Settings) -> tuple:
+def _lint_one(path: str, settings: Settings, project: Project) -> tuple:
     """(content hash of the bytes analysed or None when unread, outcome), in a worker."""
     try:
         data = read_source(path)
     except SourceError as error:
         return None, _unread(path, error)
-    return _digest(data), _outcome(path, settings, data)
+    return _digest(data), _outcome(path, settings, data, project)
 
 
 def _lint_batch(args):
-    paths, settings = args
-    return [_lint_one(p, settings) for p in paths]
+    paths, settings, run = args
+    project = Project(run, settings.python)  # one per task: each imported module parsed once there
+    return [_lint_one(p, settings, project) for p in paths]
 
 
 def lint_files(files: list[str], settings: Settings, jobs: int | None = None,
-               cache_dir: Path | None = None) -> list[list[Diagnostic]]:
+               cache_dir: Path | None = None, coverage: list | None = None) -> list[list[Diagnostic]]:
     """Diagnostics per file, in the order of ``files``."""
-    return [diagnostics for diagnostics, _ in lint_files_detailed(files, settings, jobs, cache_dir)]
+    return [diagnostics for diagnostics, _ in lint_files_detailed(files, settings, jobs, cache_dir,
+                                                                  coverage=coverage)]
 
 
 def lint_files_detailed(files: list[str], settings: Settings, jobs: int | None = None,
-                        cache_dir: Path | None = None, progress=None) -> list[tuple]:
+                        cache_dir: Path | None = None, progress=None, coverage: list | None = None) -> list[tuple]:
+    """See ``_lint_files``.  A finding that several files lead to (in a module they all import) is
+    listed once, with the first of them; ``coverage``, when given, receives each file's coverage
+    (``FileResult.coverage``; empty for a file answered from the cache)."""
+    if settings.show_unchecked:
+        cache_dir = None  # the per-layer coverage is not cached
+    results = _lint_files(files, settings, jobs, cache_dir, progress)
+    if coverage is not None:
+        coverage.extend((outcome[2] if len(outcome) > 2 else {}).get("coverage", {}) for outcome in results)
+    seen, deduplicated = set(), []
+    for outcome in results:
+        kept = []
+        for d in outcome[0]:
+            key = (os.path.abspath(d.path), d.line, d.column, d.code)
+            if key not in seen:
+                seen.add(key)
+                kept.append(d)
+        deduplicated.append((kept, outcome[1]))
+    return deduplicated
+
+
+def _lint_files(files: list[str], settings: Settings, jobs: int | None = None,
+                cache_dir: Path | None = None, progress=None) -> list[tuple]:
     """(diagnostics, (model names, bound names)) per file, in the order of ``files`` (see
     ``FileResult``).  ``progress(done, total)`` is called as files finish.
 
@@ -177,6 +206,8 @@ def lint_files_detailed(files: list[str], settings: Settings, jobs: int | None =
     cached."""
     results: list = [None] * len(files)
     cache = ResultCache(cache_dir, settings) if cache_dir is not None else None
+    run = frozenset(os.path.abspath(p) for p in files)
+    project = Project(run, settings.python)
     jobs = jobs or os.cpu_count() or 1
     done = 0
 
@@ -210,47 +241,49 @@ def lint_files_detailed(files: list[str], settings: Settings, jobs: int | None =
     if jobs > 1 and len(misses) >= PARALLEL_MIN_FILES:
         indices = [i for i, _, _ in misses]
         for i, (digest, outcome) in _lint_parallel([files[i] for i in indices], indices, settings, jobs,
-                                                   finished).items():
+                                                   finished, run).items():
             results[i] = outcome  # keyed below by the hash of what the worker read and analysed
             if cache is not None and digest is not None:
                 cache.put(cache.entry(files[i], digest), outcome)
     else:
         for i, digest, data in misses:
-            results[i] = _outcome(files[i], settings, data)
+            results[i] = _outcome(files[i], settings, data, project)
             if cache is not None:
                 cache.put(cache.entry(files[i], digest), results[i])
             finished()
     return results
 
 
-def _lint_parallel(paths: list[str], indices: list[int], settings: Settings, jobs: int, finished) -> dict:
+def _lint_parallel(paths: list[str], indices: list[int], settings: Settings, jobs: int, finished,
+                   run: frozenset = frozenset()) -> dict:
     """index -> (digest, outcome).  A worker that dies (a crash in native code) takes down only
     its pool: the files left unfinished are retried one per task, then each alone in a fresh
     process, and a file that still kills its process is reported as an internal error."""
     done: dict = {}
     items = list(zip(indices, paths))
     size = max(1, min(32, len(items) // (jobs * 4)))
-    left = _pool_round([items[k:k + size] for k in range(0, len(items), size)], jobs, settings, done, finished)
+    left = _pool_round([items[k:k + size] for k in range(0, len(items), size)], jobs, settings, done, finished, run)
     if left:
-        left = _pool_round([[item] for item in left], jobs, settings, done, finished)
+        left = _pool_round([[item] for item in left], jobs, settings, done, finished, run)
     for item in left:
-        if _pool_round([[item]], 1, settings, done, finished):
+        if _pool_round([[item]], 1, settings, done, finished, run):
             i, path = item
             done[i] = (None, ([Diagnostic(path, 1, 1, 1, 1, "SL000", "error",
                                           f"{INTERNAL_ERROR} while analysing {path}: the worker process died "
-                                          "(a crash in native code)")], ((), ())))
+                                          "(a crash in native code)")], ((), ()), {}))
             finished()
     return done
 
 
-def _pool_round(groups: list, workers: int, settings: Settings, done: dict, finished) -> list:
+def _pool_round(groups: list, workers: int, settings: Settings, done: dict, finished,
+                run: frozenset = frozenset()) -> list:
     """Runs each group of (index, path) as one task; returns the items a dead worker left undone."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     try:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [(group, pool.submit(_lint_batch, ([p for _, p in group], settings))) for group in groups]
+            futures = [(group, pool.submit(_lint_batch, ([p for _, p in group], settings, run))) for group in groups]
             for group, future in futures:
                 try:
                     outcomes = future.result()

@@ -109,3 +109,72 @@ def test_torchvision_models_are_clean(bench):
     assert not findings, findings
     assert not summary["crashes"], _errors(summary)
     assert summary["stats"]["models"] >= TORCHVISION_MODELS_FLOOR, summary["stats"]
+
+
+# torchvision's models run from the unpacked wheel without importing the package's ``__init__``
+# (it loads the compiled ops) or its PIL-based utilities: only the model modules themselves.
+TORCHVISION_CHILD = """
+import json, sys, types, torch
+src = sys.argv[1]
+def stub(name, path=None):
+    module = types.ModuleType(name)
+    if path is not None:
+        module.__path__ = [path]
+    sys.modules[name] = module
+    return module
+for name in ("", ".models", ".ops", ".transforms"):
+    stub("torchvision" + name, src + name.replace(".", "/"))
+utils = stub("torchvision.utils")
+utils._log_api_usage_once = lambda obj: None
+utils._make_ntuple = lambda x, n: tuple(x) if hasattr(x, "__iter__") else (x,) * n
+class ImageClassification:
+    def __init__(self, *args, **kwargs):
+        pass
+stub("torchvision.transforms._presets").ImageClassification = ImageClassification
+import importlib
+out = {}
+for spec in sys.argv[2:]:
+    module, function = spec.split(":")
+    model = getattr(importlib.import_module("torchvision.models." + module), function)().eval()
+    seen = []
+    def hook(layer, inputs, output):
+        seen.append([type(layer).__name__, list(output.shape)])
+    for layer in model.modules():
+        if not list(layer.children()):
+            layer.register_forward_hook(hook)
+    with torch.no_grad():
+        model(torch.randn(1, 3, 224, 224))
+    out[spec] = seen
+print(json.dumps(out))
+"""
+TORCHVISION_TRACED = (("resnet", "resnet18"), ("resnet", "resnet50"), ("mobilenetv2", "mobilenet_v2"))
+
+
+def test_torchvision_layer_shapes_equal_torch(bench):
+    """ResNet and MobileNetV2, whose blocks come from other modules (a block class passed to
+    ``_make_layer``, ``torchvision.ops.misc.Conv2dNormActivation``): every torch.nn layer has a known
+    shape at 224 px, and the layers, in the order they run, equal what torch computes."""
+    pytest.importorskip("torch")
+    import json
+    import subprocess
+
+    from shapelint.api import Settings, lint_file
+    from shapelint.frontends.torch import LAYERS
+
+    src = bench.fetch("torchvision", CACHE) / "torchvision"
+    proc = subprocess.run([sys.executable, "-c", TORCHVISION_CHILD, str(src)]
+                          + [f"{m}:{f}" for m, f in TORCHVISION_TRACED],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    real = json.loads(proc.stdout.strip().splitlines()[-1])
+    for module, function in TORCHVISION_TRACED:
+        path = src / "models" / f"{module}.py"
+        result = lint_file(str(path), Settings(inputs={function: (1, 3, 224, 224)}), want_models=True)
+        assert not result.diagnostics, result.diagnostics
+        model = next(m for m in result.models if m.name == function)
+        ours = [[n.name, list(n.output) if n.output is not None else None] for n in model.nodes
+                if n.name in LAYERS and n.inputs and not n.speculative]
+        theirs = real[f"{module}:{function}"]
+        assert len(theirs) >= 50
+        assert ours == theirs, next((i, a, b) for i, (a, b) in enumerate(zip(ours + [None] * len(theirs), theirs))
+                                    if a != b)

@@ -362,3 +362,72 @@ def test_edits_publish_what_a_fresh_open_publishes(incremental_session):
     edited_hints, fresh_hints = hints
     assert edited_hints and [(h.position, h.label) for h in edited_hints] == \
         [(h.position, h.label) for h in fresh_hints]
+
+
+BLOCKS = """import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x)
+"""
+NET = """import torch
+import torch.nn as nn
+
+from blocks import Block
+
+model = nn.Sequential(nn.Conv2d(3, 16, 3), Block(16))
+y = model(torch.randn(1, 3, 32, 32))
+"""
+
+
+async def _project_session(tmp_path: Path) -> dict:
+    """A model file importing a block from another module: editing the module (in the editor, then
+    on disk) lints the model file again."""
+    seen = {}
+    client = Client()
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    await client.start_io(sys.executable, "-m", "shapelint", "lsp", cwd=str(tmp_path), env=env)
+    try:
+        await asyncio.wait_for(client.initialize_async(types.InitializeParams(
+            process_id=os.getpid(), root_uri=tmp_path.as_uri(), capabilities=types.ClientCapabilities())), TIMEOUT)
+        client.initialized(types.InitializedParams())
+        (tmp_path / "blocks.py").write_text(BLOCKS)
+        (tmp_path / "net.py").write_text(NET)
+        net, blocks = (tmp_path / "net.py").as_uri(), (tmp_path / "blocks.py").as_uri()
+        client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=net, language_id="python", version=1, text=NET)))
+        seen["open"] = await client.next_diagnostics(net)
+        client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=blocks, language_id="python", version=1, text=BLOCKS)))
+        await client.next_diagnostics(blocks)
+        broken = BLOCKS.replace("nn.Conv2d(channels, channels", "nn.Conv2d(channels * 2, channels")
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=blocks, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=broken)]))
+        seen["edited"] = await client.next_diagnostics(net)  # unsaved: the editor's text counts
+        client.text_document_did_close(types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=blocks)))
+        seen["closed"] = await client.next_diagnostics(net)  # back to the file on disk
+        (tmp_path / "blocks.py").write_text(broken)
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=blocks, type=types.FileChangeType.Changed)]))
+        seen["on_disk"] = await client.next_diagnostics(net)
+        await asyncio.wait_for(client.shutdown_async(None), TIMEOUT)
+        client.exit(None)
+    finally:
+        await asyncio.wait_for(client.stop(), TIMEOUT)
+    return seen
+
+
+def test_editing_an_imported_module_lints_its_importers_again(tmp_path):
+    seen = asyncio.run(_project_session(tmp_path))
+    assert seen["open"] == []
+    [diag] = seen["edited"]
+    assert diag.code == "SL101" and diag.range.start.line == 6 and diag.message.endswith("[in blocks.py:7]"), diag
+    assert seen["closed"] == []
+    assert [d.code for d in seen["on_disk"]] == ["SL101"]

@@ -56,7 +56,8 @@ class FrameworkHooks:
         if self.probe is not None and self.first_consumer is None and tensors and tensors[0] is self.probe:
             self.first_consumer = (op, params, shapes)
         node = Node(op, params, shapes, [t.producer for t in tensors], call_site,
-                    call_site if def_site is None else def_site, speculative=self.interp.speculative > 0)
+                    call_site if def_site is None else def_site, speculative=self.interp.speculative > 0,
+                    anchor=self.interp.anchor)
         node.problems = op.check(params, shapes)
         node.output = None if any(p.fatal for p in node.problems) else op.infer(params, shapes)
         if self.current is not None:
@@ -67,7 +68,7 @@ class FrameworkHooks:
         """Problems found where a layer is constructed, as a node without inputs."""
         if problems and self.current is not None:
             self.current.nodes.append(Node(op, params, [], [], site, site, problems=list(problems),
-                                           speculative=self.interp.speculative > 0))
+                                           speculative=self.interp.speculative > 0, anchor=self.interp.anchor))
 
     def run_model(self, model: Model, body):
         """Run ``body()`` recording into ``model``; its value, or UNKNOWN when the budget ran out."""

@@ -16,6 +16,7 @@ from shapelint.frontends import budget, literals
 from shapelint.frontends.data import NOT_DATA, Array, DataValues, LongRange
 from shapelint.ir import UNKNOWN, Tensor
 from shapelint.parse import import_bindings
+from shapelint.project import importer_for
 
 MAX_DEPTH = 24
 MAX_UNROLL = 512
@@ -49,6 +50,7 @@ class Function:
         self.parent = None  # the enclosing Function, whose own closure comes next in lookups
         self.kind = kind  # function | staticmethod | classmethod | property
         self.owner = None  # the UserClass whose body defined it
+        self.globals = interp.active_globals  # the module it was defined in
 
     def scopes(self):
         """The locals of every enclosing function, innermost first."""
@@ -70,6 +72,7 @@ class Lambda(Function):
         self.parent = None
         self.kind = "function"
         self.owner = None
+        self.globals = interp.active_globals
 
 
 class BoundMethod:
@@ -194,6 +197,12 @@ class Interpreter:
         self.module = module
         self.hooks = hooks
         self.globals: dict = {"__name__": script_name}
+        # Imported modules run in this interpreter under their own globals (shapelint/project.py):
+        # the module whose code runs now, and the call in this module's code that entered another's.
+        self.active_globals: dict = self.globals
+        self.anchor = None
+        self.foreign_calls: set = set()  # ids of the calls evaluated in other modules' code
+        self.importer = importer_for(self)
         self.depth = 0
         self.steps = 0
         self.budget = budget.current()  # the file's, shared by its interpreters
@@ -374,13 +383,37 @@ class Interpreter:
         frame = Frame(self.globals)
         self.exec_block(self.module.body, frame)
 
+    def run_foreign(self, module: cst.Module, scope: dict):
+        """Run an imported module's top level under its own globals ``scope``."""
+        saved = self.active_globals, self.classes, self.call_stack, getattr(self.hooks, "current", None)
+        self.active_globals, self.classes, self.call_stack = scope, [], []
+        if saved[3] is not None:
+            self.hooks.current = None  # what the module's own code builds is not this file's model
+        try:
+            self.bind_imports(module.body, scope)
+            self.exec_block(module.body, Frame(scope))
+        except (BudgetExceeded, RecursionError):
+            raise
+        except Exception:  # noqa: BLE001 - what another module's code does wrong leaves its names unknown
+            pass
+        finally:
+            self.active_globals, self.classes, self.call_stack = saved[:3]
+            if saved[3] is not None:
+                self.hooks.current = saved[3]
+
+    def import_values(self, small):
+        """(local name, value) pairs an import statement binds."""
+        pairs = self.importer.bindings(small, self.active_globals.get("__package__")) \
+            if self.importer is not None else import_bindings(small)
+        return [(local, ModuleRef(qual)) for local, qual in pairs]
+
     def bind_imports(self, body, scope: dict):
         for stmt in body:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
-                        for local, qual in import_bindings(small):
-                            scope[local] = ModuleRef(qual)
+                        for local, value in self.import_values(small):
+                            scope[local] = value
 
     def exec_block(self, body, frame: Frame):
         for stmt in body:
@@ -468,8 +501,8 @@ class Interpreter:
             frame.return_values.append(value)
             frame.returned = True
         elif isinstance(small, (cst.Import, cst.ImportFrom)):
-            for local, qual in import_bindings(small):
-                frame.locals[local] = ModuleRef(qual)
+            for local, value in self.import_values(small):
+                frame.locals[local] = value
         elif isinstance(small, cst.Raise):
             # A path that raises ends the function (outside a try, whose handlers may catch it).
             if frame.func is not None and not frame.in_try:
@@ -570,9 +603,9 @@ class Interpreter:
     def assign(self, target, value, frame: Frame):
         if isinstance(target, cst.Name):
             scope = frame.declared.get(target.value)
-            if scope == "global" and frame.locals is not self.globals:
-                self.record(self.globals)
-                self.globals[target.value] = value
+            if scope == "global" and frame.locals is not self.active_globals:
+                self.record(self.active_globals)
+                self.active_globals[target.value] = value
             elif scope == "nonlocal" and frame.func is not None \
                     and (owner := next((s for s in frame.func.scopes() if target.value in s), None)) is not None:
                 self.record(owner)
@@ -670,6 +703,12 @@ class Interpreter:
     # ----- expressions --------------------------------------------------------------------------
 
     def lookup(self, name: str, frame: Frame):
+        value = self._lookup(name, frame)
+        if self.importer is not None and isinstance(value, ModuleRef):
+            return self.importer.resolve(value)
+        return value
+
+    def _lookup(self, name: str, frame: Frame):
         if name in frame.locals:
             return frame.locals[name]
         if frame.func is not None:
@@ -679,8 +718,8 @@ class Interpreter:
         for outer in reversed(self.call_stack):
             if outer.func is None and name in outer.locals:
                 return outer.locals[name]
-        if name in self.globals:
-            return self.globals[name]
+        if name in self.active_globals:
+            return self.active_globals[name]
         if name in ("True", "False", "None"):
             return {"True": True, "False": False, "None": None}[name]
         if name in BUILTIN_NAMES:
@@ -953,7 +992,8 @@ class Interpreter:
         if owner is UNKNOWN:
             return UNKNOWN
         if isinstance(owner, ModuleRef):
-            return ModuleRef(f"{owner.qualname}.{name}")
+            ref = ModuleRef(f"{owner.qualname}.{name}")
+            return self.importer.resolve(ref) if self.importer is not None else ref
         if isinstance(owner, Instance):
             if name in owner.attrs:
                 return owner.attrs[name]
@@ -1002,6 +1042,8 @@ class Interpreter:
     # ----- calls ----------------------------------------------------------------------------------
 
     def eval_call(self, node: cst.Call, frame: Frame):
+        if self.active_globals is not self.globals:
+            self.foreign_calls.add(id(node))
         func = self.eval(node.func, frame)
         args, kwargs = [], {}
         for arg in node.args:
@@ -1162,6 +1204,11 @@ class Interpreter:
         frame = Frame(local, func=func, cls=func.owner)
         self.depth += 1
         self.call_stack.append(frame)
+        saved = self.active_globals, self.anchor
+        if func.globals is not self.active_globals:
+            if self.active_globals is self.globals:
+                self.anchor = node  # this module's call into another's code
+            self.active_globals = func.globals
         try:
             body = func.node.body
             if isinstance(func, Lambda):
@@ -1177,6 +1224,7 @@ class Interpreter:
         finally:
             self.call_stack.pop()
             self.depth -= 1
+            self.active_globals, self.anchor = saved
         values = list(frame.return_values)
         if not frame.returned:
             values.append(None)  # some path falls off the end: it returns None
@@ -1218,6 +1266,8 @@ class Interpreter:
             return UNKNOWN if verdict is None else verdict
         if name == "print":
             return None
+        if name == "isinstance" and len(args) == 2 and not kwargs:
+            return _isinstance(args[0], args[1])
         if name in ("isinstance", "issubclass", "type", "id", "iter", "next", "map", "set"):
             return UNKNOWN
         if name in ("len",) and len(args) == 1:
@@ -1405,6 +1455,43 @@ def _copy_data(value, deep: bool, opaque: set, depth: int = 0):
     if isinstance(value, dict):
         return copied
     return list(copied.values()) if isinstance(value, list) else tuple(copied.values())
+
+
+# The plain value types an ``isinstance`` test can be decided for, by the name the code spells.
+PLAIN_TYPES = {"int": (int,), "float": (float,), "bool": (bool,), "str": (str,), "list": (list,),
+               "tuple": (tuple,), "dict": (dict,)}
+ABSTRACT_TYPES = {"Sequence": (list, tuple, str), "Iterable": (list, tuple, str, dict),
+                  "Mapping": (dict,), "MutableMapping": (dict,), "MutableSequence": (list,)}
+
+
+def _isinstance(value, kinds):
+    """``isinstance`` of a plain value (a number, string, list, tuple, dict or None) against builtin
+    types and ``collections.abc``/``typing`` sequences; of a user instance against user classes.
+    UNKNOWN otherwise."""
+    kinds = list(kinds) if isinstance(kinds, tuple) else [kinds]
+    answers = []
+    for kind in kinds:
+        if isinstance(kind, Builtin) and kind.receiver is None and kind.name in PLAIN_TYPES:
+            types = PLAIN_TYPES[kind.name]
+        elif isinstance(kind, ModuleRef) and kind.qualname.rsplit(".", 1)[0] in ("collections.abc", "typing") \
+                and kind.qualname.rsplit(".", 1)[1] in ABSTRACT_TYPES:
+            types = ABSTRACT_TYPES[kind.qualname.rsplit(".", 1)[1]]
+        elif isinstance(kind, UserClass) and isinstance(value, Instance):
+            if kind in value.cls.mro():
+                return True
+            if value.cls.external_bases() or kind.external_bases():
+                return UNKNOWN  # a framework base may relate them
+            answers.append(False)
+            continue
+        else:
+            return UNKNOWN
+        if value is None or isinstance(value, (bool, int, float, str, list, tuple, dict)):
+            if isinstance(value, types):
+                return True
+            answers.append(False)
+            continue
+        return UNKNOWN
+    return False if answers else UNKNOWN
 
 
 class Partial:

@@ -923,7 +923,7 @@ class KerasFrontend(FrameworkHooks):
                 if self.current is not None:
                     self.current.nodes.append(Node(layer.op, params, inputs, list(layer.sources), node, node,
                                                    problems=fatal[:1], speculative=self.interp.speculative > 0,
-                                                   fed_from=layer))
+                                                   anchor=self.interp.anchor, fed_from=layer))
                 return None
         return None
 

@@ -93,6 +93,8 @@ NN_MODULE_ATTRS = frozenset((
     "register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule share_memory state_dict to "
     "to_empty train training type xpu zero_grad").split())
 MAX_FACTORIES = 6
+# Functions tried as factories per file: each try builds a model, through whatever the file imports.
+MAX_FACTORY_PROBES = MAX_FACTORIES + 2
 
 
 class LayerValue:
@@ -266,11 +268,12 @@ class TorchFrontend(FrameworkHooks):
     def analyse_factories(self):
         """Module-level functions callable with no arguments that return a model (torchvision's
         ``resnet18()``): each is analysed as a model named after the function."""
-        done = 0
+        done = probes = 0
         for name, func in list(self.interp.globals.items()):
-            if done >= MAX_FACTORIES or not isinstance(func, Function) or func.owner is not None \
-                    or name.startswith("_") or not _callable_bare(func):
+            if done >= MAX_FACTORIES or probes >= MAX_FACTORY_PROBES or not isinstance(func, Function) \
+                    or func.owner is not None or name.startswith("_") or not _callable_bare(func):
                 continue
+            probes += 1
             probe = Model(name, "torch", func.node)
             built = []
             self.run_model(probe, lambda: built.append(self.interp.call_function(func, [], {}, func.node)))

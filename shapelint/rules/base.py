@@ -33,9 +33,15 @@ def origin(node: Node, span_of, index: int = 0) -> str:
         # No layer produced it: the model's input for the data operand; for another operand it
         # may be the input again or a tensor made in the file (an explicit weight).
         return "from the model input" if index == 0 else "from a tensor no layer produced"
-    where = span_of(source.def_site)
-    cell = getattr(where, "cell", None)
-    return f"from {source.name} at {f'cell {cell}, ' if cell else ''}line {where.line}"
+    return f"from {source.name} at {place(span_of(source.def_site))}"
+
+
+def place(where) -> str:
+    """'line 5', 'cell 2, line 5' in a notebook, 'models/blocks.py:5' in another file."""
+    cell, path = getattr(where, "cell", None), getattr(where, "path", None)
+    if path:
+        return f"{path}:{where.line}"
+    return f"cell {cell}, line {where.line}" if cell else f"line {where.line}"
 
 
 def undefined_size(problem, node: Node, span_of) -> str:
@@ -78,9 +84,7 @@ def _fed(message: str, node: Node, span_of) -> str:
     """A layer re-checked at the sizes a call fed its model is reported at that call; say which."""
     if node.fed_from is None:
         return message
-    where = span_of(node.fed_from.def_site)
-    cell = getattr(where, "cell", None)
-    at = f"cell {cell}, line {where.line}" if cell else f"line {where.line}"
+    at = place(span_of(node.fed_from.def_site))
     return f"{message}; that is the {node.name} at {at}, run on the sizes this call feeds"
 
 
