@@ -4,7 +4,8 @@ A fix is kept only when the fixed file still parses, no longer has the finding i
 same code at the same, possibly moved, place) and has no finding the file did not have, unless
 the fixes of those findings repair them in turn (``attempt``).  After each kept fix the file is linted
 afresh, so the next fix is made from the facts of the repaired program; a bounded number of
-passes, as ruff does.  Nothing here writes files: the command line does, and only for ``--fix``.
+passes, as ruff does.  Unsafe fixes are kept only when the fixed file has no error finding left.
+Nothing here writes files: the command line does, and only for ``--fix``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,13 @@ def fix_source(source: str, path: str = "<stdin>", settings: Settings | None = N
             rejected.add(key)
         else:
             break
+    if unsafe and any(d.fix.applicability != SAFE for d in applied) \
+            and any(d.severity == "error" for d in diagnostics):
+        # An unsafe fix picks one meaning of a disagreement.  Error findings that no fix repairs
+        # may point at the other meaning (a Linear and a Conv2d that both expect 64 channels say
+        # the 65-channel Conv2d before them is the fault), and the program would fail anyway:
+        # then only the safe fixes are applied.
+        return fix_source(source, path, settings, unsafe=False)
     return FixResult(current, applied, diagnostics)
 
 

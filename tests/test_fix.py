@@ -44,8 +44,10 @@ REPAIRED = {
         "bug_named_feature_count.py": "a named constant assigned once",
         "bug_batchnorm1d_on_4d.py": "BatchNorm1d after a Conv2d -> BatchNorm2d",
         "bug_batchnorm2d_on_conv1d.py": "BatchNorm2d after a Conv1d -> BatchNorm1d",
+        "bug_lenet_mnist_loader.py": "Linear in_features for the 28 px images the DataLoader yields",
     },
-    "keras": {"bug_keras1_positional.py": "Convolution2D(32, 3, 3) -> (32, (3, 3)) (safe)"},
+    "keras": {"bug_keras1_positional.py": "Convolution2D(32, 3, 3) -> (32, (3, 3)) (safe)",
+              "bug_fit_no_flatten.py": "Flatten() added before the Dense that fit's targets need"},
     "tf": {
         "bug_padding_lowercase.py": "tf.nn padding 'same' -> 'SAME' (safe)",
         "bug_lesson_quiz_depth.py": "conv2d filter depth in a tuple literal",
@@ -69,7 +71,9 @@ def shapelint(*args, cwd=None):
 
 def run_in_framework(framework: str, paths: list) -> dict:
     """What each file raised in the real framework (None: it ran clean), all in one child process."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3")
+    # tests/doubles: datasets of the documented shapes without downloads, short fits
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "tests" / "doubles"), str(ROOT)]),
+               PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run([sys.executable, str(ROOT / "tests" / HARNESS[framework]), *map(str, paths)],
                           capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-4000:]
