@@ -287,7 +287,8 @@ def test_statistics_and_quiet(tmp_path):
 
 
 def test_a_long_run_shows_progress_on_a_terminal_only(tmp_path):
-    layers = "".join(f"    nn.Conv2d(8, 8, 3, padding=1),\n    nn.ReLU(),\n" for _ in range(60))
+    # long enough (several seconds on a fast machine) that the progress line's one-second delay passes
+    layers = "".join(f"    nn.Conv2d(8, 8, 3, padding=1),\n    nn.ReLU(),\n" for _ in range(300))
     model = f"import torch\nimport torch.nn as nn\n\nmodel = nn.Sequential(\n{layers})\n" \
             "y = model(torch.randn(1, 8, 64, 64))\n"
     for i in range(60):
