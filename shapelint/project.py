@@ -31,11 +31,13 @@ MODELLED_ROOTS = frozenset({"torch", "tensorflow", "keras", "tf_keras", "numpy",
 FOLLOWED_INSIDE = ("keras.src.applications.", "tf_keras.src.applications.", "keras.applications.",
                    "tf_keras.applications.", "tensorflow.keras.applications.")
 MODELLED_NAMES = (".imagenet_utils.correct_pad", ".imagenet_utils.obtain_input_shape")
-# Large packages that define no models: not worth parsing.
+# Large packages that define no models: not worth parsing; and torchvision's datasets and
+# transforms, which the data frontend models (their source would make the data unknown).
 NOT_FOLLOWED = frozenset({"matplotlib", "pandas", "scipy", "sklearn", "PIL", "cv2", "tqdm", "requests",
                           "IPython", "seaborn", "yaml", "h5py", "six", "setuptools", "pkg_resources",
                           "typing_extensions", "pytest", "transformers", "huggingface_hub", "safetensors",
-                          "onnx", "onnxruntime", "wandb", "tensorboard", "torchvision.io", "torchvision.datasets"})
+                          "onnx", "onnxruntime", "wandb", "tensorboard", "torchvision.io", "torchvision.datasets",
+                          "torchvision.transforms"})
 # Library functions read as a shorter equivalent source: what they do to the model, without the
 # weight loading and configuration plumbing around it (run by the same interpreter, like any module).
 SHIMS = {
