@@ -195,7 +195,13 @@ def import_bindings(node: cst.Import | cst.ImportFrom) -> list[tuple[str, str]]:
     module = dotted_name(node.module)
     if module is None:
         return bound
-    for alias in node.names:
+    return bound + names_bound(node.names, module)
+
+
+def names_bound(names, module: str) -> list[tuple[str, str]]:
+    """(local name, qualified name) pairs of ``from module import a, b as c``."""
+    bound = []
+    for alias in names:
         if not isinstance(alias.name, cst.Name):
             continue
         name = alias.name.value

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import libcst as cst
 
+from shapelint.parse import dotted_name, names_bound
+
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 
 
@@ -135,34 +137,18 @@ def absolute_module(package: str, level: int, module: str | None) -> str | None:
     return ".".join(base) or None
 
 
-def dotted(node) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else None
-    return None
-
-
 def relative_bindings(node: cst.ImportFrom, package: str) -> list[tuple[str, str]]:
     """(local name, absolute qualified name) pairs of ``from .x import y`` in ``package``."""
     level = len(node.relative)
     if not level or isinstance(node.names, cst.ImportStar):
         return []
-    module = dotted(node.module) if node.module is not None else None
+    module = dotted_name(node.module) if node.module is not None else None
     if node.module is not None and module is None:
         return []
     base = absolute_module(package, level, module)
     if base is None:
         return []
-    bound = []
-    for alias in node.names:
-        if not isinstance(alias.name, cst.Name):
-            continue
-        name = alias.name.value
-        local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
-        bound.append((local, f"{base}.{name}"))
-    return bound
+    return names_bound(node.names, base)
 
 
 __all__ = ["Resolver", "find_root", "module_name_of", "top_directory", "site_packages", "absolute_module",
